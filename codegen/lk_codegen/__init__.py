@@ -1,0 +1,1 @@
+"""LearnKit's code generator: bindings, registration glue and kernels, all from specs and Jinja templates."""

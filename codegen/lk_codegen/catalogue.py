@@ -1,0 +1,497 @@
+"""The kernel catalogue: loads and validates codegen/spec/{activations,losses,optimizers,initializers}.yaml.
+
+The spec files document their own keys (see their opening comments). This module turns them into frozen
+dataclasses and rejects anything the generator could not turn into correct GLSL and C++: unknown or missing keys,
+duplicate names, identifiers an expression may not use, bare integer literals, helper calls with the wrong
+number of arguments. Every error names the file and line, the entry and the key, e.g.
+
+    codegen/spec/activations.yaml:52: activations[leaky_relu].derivative: unknown identifier 'beta'
+    (allowed here: alpha, x, y)
+
+Example:
+    >>> from lk_codegen import catalogue
+    >>> [a.enum_name for a in catalogue.load().activations][:2]
+    ['IDENTITY', 'SIGMOID']
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .output import REPO, TEMPLATES
+
+SPEC_DIR = REPO / "codegen" / "spec"
+SPEC_NAMES = ("activations", "losses", "optimizers", "initializers")
+# The lk_* helpers expressions may call are read from this file, so the template is their single definition.
+MATH_HELPERS = TEMPLATES / "kernels" / "_math.inc.j2"
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_IDENT = re.compile(r"^[A-Za-z_]\w*$")
+_HELPER_DEF = re.compile(r"^LK_FN float (lk_\w+)\(([^)]*)\)", re.MULTILINE)
+# A float literal: 1.0, 1., .5, 2.0e-3, 1e5 (bare integers are matched separately and rejected).
+_FLOAT = r"(?:\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)"
+_TOKEN = re.compile(
+    rf"\s*(?:(?P<float>{_FLOAT})|(?P<int>\d+)|(?P<id>[A-Za-z_]\w*)"
+    r"|(?P<op>==|!=|<=|>=|&&|\|\||[-+*/<>?:!])|(?P<open>\()|(?P<close>\))|(?P<comma>,))"
+)
+_CPP_FLOAT = re.compile(rf"(?<![\w.])({_FLOAT})(?![\w.])")
+_STATEMENT = re.compile(r"^\s*(?:(?P<decl>float)\s+)?(?P<target>[A-Za-z_]\w*)\s*(?P<op>[-+*/]?=)(?!=)(?P<expr>.*)$",
+                        re.DOTALL)
+
+
+class SpecError(ValueError):
+    """A spec file is malformed; the message starts with `file:line: section[entry].key:`."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The catalogue's entries
+# ----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Test tolerances for float32 results: |got - want| <= atol + rtol * |want|."""
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activations.yaml entry. Expressions are None for row-wise activations."""
+    name: str
+    doc: str
+    elementwise: bool
+    params: dict[str, float]
+    forward: str | None
+    derivative: str | None
+    domain: tuple[float, float] | None
+    kinks: tuple[float, ...]
+    tolerance: Tolerance | None
+
+    @property
+    def enum_name(self) -> str:
+        return self.name.upper()
+
+    @property
+    def default_alpha(self) -> float:
+        return self.params.get("alpha", 0.0)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One losses.yaml entry."""
+    name: str
+    doc: str
+    link: str
+    normalizer: str  # "elements" or "rows"
+    value: str
+    grad: str
+    fused_value: str
+    fused_grad: str
+    targets: str
+    tolerance: Tolerance
+
+    @property
+    def enum_name(self) -> str:
+        return self.name.upper()
+
+    @property
+    def fused_needs_lse(self) -> bool:
+        """Whether the fused variant needs the per-row log-sum-exp of z (a row pass in the kernel)."""
+        return "lse" in identifiers(self.fused_value) | identifiers(self.fused_grad)
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One entry of optimizers.yaml's `hyperparameters` list: a float field of OptimizerHyper."""
+    name: str
+    default: float
+    doc: str
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizers.yaml entry. `defaults` holds every hyperparameter, with this optimizer's overrides."""
+    name: str
+    doc: str
+    state_per_param: int
+    hyper: dict[str, float]
+    defaults: dict[str, float]
+    update: str
+
+    @property
+    def enum_name(self) -> str:
+        return self.name.upper()
+
+    @property
+    def statements(self) -> list[str]:
+        """The update rule, one statement (without its `;`) per item."""
+        return [s.strip() for s in self.update.split(";") if s.strip()]
+
+
+@dataclass(frozen=True)
+class Initializer:
+    """One initializers.yaml entry."""
+    name: str
+    doc: str
+    distribution: str  # "normal" or "uniform"
+    scale: str
+
+    @property
+    def enum_name(self) -> str:
+        return self.name.upper()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Everything the kernel generator expands, in spec (= enum) order."""
+    activations: list[Activation]
+    losses: list[Loss]
+    hyperparameters: list[Hyperparameter]
+    optimizers: list[Optimizer]
+    initializers: list[Initializer]
+    helpers: dict[str, int] = field(default_factory=dict)  # lk_* helper name -> number of arguments
+
+    def activation(self, name: str) -> Activation:
+        return next(a for a in self.activations if a.name == name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Expressions
+# ----------------------------------------------------------------------------------------------------------
+
+def identifiers(expr: str) -> set[str]:
+    """Every identifier an expression mentions (variables and functions)."""
+    return {m.group("id") for m in _TOKEN.finditer(expr) if m.group("id")}
+
+
+def cpp_expr(expr: str) -> str:
+    """An expression in the spec dialect as C++: float literals get an `f` so host code stays in float."""
+    return _CPP_FLOAT.sub(r"\1f", expr)
+
+
+def read_helpers(path: Path = MATH_HELPERS) -> dict[str, int]:
+    """The lk_* helpers defined in the math template: name -> number of parameters."""
+    text = path.read_text(encoding="utf-8")
+    return {name: len([p for p in params.split(",") if p.strip()]) for name, params in _HELPER_DEF.findall(text)}
+
+
+def check_expression(expr: str, variables: set[str], helpers: dict[str, int]) -> None:
+    """Raises ValueError (message without location) unless expr is a well-formed dialect expression over
+    `variables` and the lk_* `helpers`."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise ValueError("expected a non-empty expression string")
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(expr):
+        if expr[pos:].strip() == "":
+            break
+        m = _TOKEN.match(expr, pos)
+        if not m or m.end() == pos:
+            raise ValueError(f"unexpected character {expr[pos:].strip()[0]!r} in {expr!r}")
+        kind = m.lastgroup or ""
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    # calls: stack of [helper name, argument count so far] per open parenthesis (name "" for grouping)
+    calls: list[list[Any]] = []
+    prev = "op"
+    for i, (kind, text) in enumerate(tokens):
+        operand = kind in ("float", "int", "id")
+        if operand and prev == "operand":
+            raise ValueError(f"missing operator before {text!r} in {expr!r}")
+        if kind == "int":
+            raise ValueError(f"bare integer literal {text!r}: write {text}.0 (GLSL and C++ differ on int math)")
+        if kind == "id":
+            is_call = i + 1 < len(tokens) and tokens[i + 1][0] == "open"
+            if is_call and text not in helpers:
+                raise ValueError(f"unknown function {text!r} (allowed: {', '.join(sorted(helpers))})")
+            if not is_call and text not in variables:
+                raise ValueError(f"unknown identifier {text!r} (allowed here: {', '.join(sorted(variables))})")
+            prev = "call" if is_call else "operand"
+            continue
+        if kind == "open":
+            if prev == "operand":
+                raise ValueError(f"missing operator before '(' in {expr!r}")
+            calls.append([tokens[i - 1][1] if prev == "call" else "", 0])
+        elif kind == "close":
+            if not calls:
+                raise ValueError(f"unbalanced ')' in {expr!r}")
+            name, commas = calls.pop()
+            args = commas + (0 if tokens[i - 1][0] == "open" else 1)
+            if name and helpers[name] != args:
+                raise ValueError(f"{name} takes {helpers[name]} arguments, got {args} in {expr!r}")
+            if not name and commas:
+                raise ValueError(f"unexpected ',' in {expr!r}")
+        elif kind == "comma":
+            if not calls:
+                raise ValueError(f"unexpected ',' in {expr!r}")
+            calls[-1][1] += 1
+        prev = "operand" if operand or kind == "close" else "op"
+    if calls:
+        raise ValueError(f"unbalanced '(' in {expr!r}")
+    if prev != "operand":
+        raise ValueError(f"incomplete expression {expr!r}")
+
+
+def check_statements(text: str, assignable: set[str], readable: set[str], helpers: dict[str, int]) -> None:
+    """Raises ValueError unless text is `;`-terminated assignments (`v = e;`, `v += e;`, `float tmp = e;`)
+    to `assignable` variables or declared temporaries, whose right-hand sides read `readable` ones."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("expected statements")
+    *statements, tail = text.split(";")
+    if tail.strip():
+        raise ValueError(f"statement {tail.strip()!r} must end with ';'")
+    assignable, readable = set(assignable), set(readable) | set(assignable)
+    for statement in statements:
+        m = _STATEMENT.match(statement)
+        if not m:
+            raise ValueError(f"expected `name = expression` or `float name = expression`, got {statement.strip()!r}")
+        target, decl = m.group("target"), m.group("decl")
+        check_expression(m.group("expr"), readable, helpers)
+        if decl:
+            if m.group("op") != "=" or target in readable or target in helpers:
+                raise ValueError(f"bad declaration of {target!r} in {statement.strip()!r}")
+            assignable.add(target)
+            readable.add(target)
+        elif target not in assignable:
+            raise ValueError(f"cannot assign {target!r} (assignable: {', '.join(sorted(assignable))})")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# YAML with line numbers, and errors that point at them
+# ----------------------------------------------------------------------------------------------------------
+
+class _Map(dict):  # type: ignore[type-arg]
+    """A YAML mapping that remembers the line of each key."""
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+
+
+@dataclass
+class _Entry:
+    """One spec entry being read: knows where it is, to word errors."""
+    path: Path
+    section: str
+    data: _Map
+    name: str = "?"
+
+    def fail(self, key: str | None, message: str) -> SpecError:
+        line = self.data.key_lines.get(key, self.data.line) if key else self.data.line
+        where = f"{self.section}[{self.name}]" + (f".{key}" if key else "")
+        return SpecError(f"{_display(self.path)}:{line}: {where}: {message}")
+
+    def check_keys(self, required: set[str], optional: set[str]) -> None:
+        for key in self.data:
+            if key not in required | optional:
+                raise self.fail(key, f"unknown key {key!r} (allowed: {', '.join(sorted(required | optional))})")
+        for key in sorted(required - set(self.data)):
+            raise self.fail(None, f"missing required key {key!r}")
+
+    def text(self, key: str) -> str:
+        value = self.data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "expected a non-empty string")
+        return value.strip()
+
+    def number(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, f"expected a number, got {value!r} (YAML needs a dot: write 1.0e-8, not 1e-8)")
+        return float(value)
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.data[key]
+        if value not in choices:
+            raise self.fail(key, f"expected one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    def tolerance(self, key: str) -> Tolerance:
+        value = self.data[key]
+        if not isinstance(value, dict) or set(value) != {"rtol", "atol"}:
+            raise self.fail(key, "expected {rtol: <float>, atol: <float>}")
+        return Tolerance(self.number(value["rtol"], key), self.number(value["atol"], key))
+
+    def expression(self, key: str, variables: set[str], helpers: dict[str, int]) -> str:
+        expr = self.text(key)
+        try:
+            check_expression(expr, variables, helpers)
+        except ValueError as err:
+            raise self.fail(key, str(err)) from None
+        return expr
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def _entries(path: Path, section: str) -> list[_Entry]:
+    """The entries of the list `section` in a spec file, each checked for a valid, unique name."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise SpecError(f"{_display(path)}: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get(section), list) or not data[section]:
+        raise SpecError(f"{_display(path)}:1: expected a top-level non-empty list `{section}:`")
+    entries: list[_Entry] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data[section]):
+        if not isinstance(item, _Map):
+            raise SpecError(f"{_display(path)}: {section}[{index}]: expected a mapping")
+        entry = _Entry(path, section, item, str(item.get("name", f"#{index}")))
+        if not isinstance(item.get("name"), str) or not _NAME.match(item["name"]):
+            raise entry.fail("name" if "name" in item else None, "expected a snake_case `name`")
+        if entry.name in seen:
+            raise entry.fail("name", f"duplicate name {entry.name!r}")
+        seen.add(entry.name)
+        entries.append(entry)
+    return entries
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The four spec files
+# ----------------------------------------------------------------------------------------------------------
+
+def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
+    result = []
+    for e in _entries(path, "activations"):
+        elementwise = e.data.get("elementwise", True)
+        if not isinstance(elementwise, bool):
+            raise e.fail("elementwise", "expected true or false")
+        expression_keys = {"forward", "derivative", "domain", "tolerance"}
+        if elementwise:
+            e.check_keys({"name", "doc"} | expression_keys, {"elementwise", "params", "kinks"})
+        else:
+            e.check_keys({"name", "doc", "elementwise"}, set())
+        params_raw = e.data.get("params", {})
+        if not isinstance(params_raw, dict) or not set(params_raw) <= {"alpha"}:
+            raise e.fail("params", "expected a map with at most the key `alpha` (the ABI's one activation param)")
+        params = {k: e.number(v, "params") for k, v in params_raw.items()}
+        forward = derivative = None
+        domain = None
+        tolerance = None
+        kinks: tuple[float, ...] = ()
+        if elementwise:
+            forward = e.expression("forward", {"x", *params}, helpers)
+            derivative = e.expression("derivative", {"x", "y", *params}, helpers)
+            raw = e.data["domain"]
+            if not isinstance(raw, list) or len(raw) != 2:
+                raise e.fail("domain", "expected [lo, hi]")
+            domain = (e.number(raw[0], "domain"), e.number(raw[1], "domain"))
+            if not domain[0] < domain[1]:
+                raise e.fail("domain", "expected lo < hi")
+            kinks_raw = e.data.get("kinks", [])
+            if not isinstance(kinks_raw, list):
+                raise e.fail("kinks", "expected a list of numbers")
+            kinks = tuple(e.number(k, "kinks") for k in kinks_raw)
+            tolerance = e.tolerance("tolerance")
+        result.append(Activation(e.name, e.text("doc"), elementwise, params, forward, derivative, domain, kinks,
+                                 tolerance))
+    if not result or result[0].name != "identity" or not result[0].elementwise:
+        raise SpecError(f"{_display(path)}: the first activation must be the elementwise `identity` (it is the "
+                        "enum's default and the fallback variant for row-wise activations)")
+    return result
+
+
+def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) -> list[Loss]:
+    result = []
+    names = {a.name for a in activations}
+    for e in _entries(path, "losses"):
+        e.check_keys({"name", "doc", "link", "normalizer", "value", "grad", "fused_value", "fused_grad", "targets",
+                      "tolerance"}, set())
+        if e.data["link"] not in names:
+            raise e.fail("link", f"unknown activation {e.data['link']!r} (known: {', '.join(sorted(names))})")
+        generic, fused = {"y", "t"}, {"z", "y", "t", "lse"}
+        result.append(Loss(
+            e.name, e.text("doc"), e.data["link"], e.choice("normalizer", ("elements", "rows")),
+            e.expression("value", generic, helpers), e.expression("grad", generic, helpers),
+            e.expression("fused_value", fused, helpers), e.expression("fused_grad", fused, helpers),
+            e.choice("targets", ("real", "probability", "distribution")), e.tolerance("tolerance")))
+    return result
+
+
+def _hyperparameters(path: Path) -> list[Hyperparameter]:
+    result = []
+    reserved = {"p", "g", "i", "k", "count", "coef", "float"}
+    for e in _entries(path, "hyperparameters"):
+        e.check_keys({"name", "default", "doc"}, set())
+        if e.name in reserved or re.match(r"^s\d+$", e.name) or e.name.startswith("lk_"):
+            raise e.fail("name", f"{e.name!r} is reserved for the update rule's own variables")
+        result.append(Hyperparameter(e.name, e.number(e.data["default"], "default"), e.text("doc")))
+    if "max_norm" not in {h.name for h in result}:
+        raise SpecError(f"{_display(path)}: hyperparameters: `max_norm` is required (gradient clipping)")
+    return result
+
+
+def _optimizers(path: Path, helpers: dict[str, int], hyper: list[Hyperparameter]) -> list[Optimizer]:
+    result = []
+    known = {h.name: h.default for h in hyper}
+    for e in _entries(path, "optimizers"):
+        e.check_keys({"name", "doc", "state_per_param", "hyper", "update"}, set())
+        states = e.data["state_per_param"]
+        if isinstance(states, bool) or not isinstance(states, int) or not 0 <= states <= 4:
+            raise e.fail("state_per_param", "expected an integer from 0 to 4")
+        own = e.data["hyper"]
+        if not isinstance(own, dict):
+            raise e.fail("hyper", "expected a map name -> default")
+        for name in own:
+            if name not in known:
+                raise e.fail("hyper", f"unknown hyperparameter {name!r} (declare it under `hyperparameters`)")
+        own_defaults = {k: e.number(v, "hyper") for k, v in own.items()}
+        state_names = {f"s{k}" for k in range(states)}
+        try:
+            check_statements(e.text("update"), {"p", "g"} | state_names, set(own_defaults), helpers)
+        except ValueError as err:
+            raise e.fail("update", str(err)) from None
+        result.append(Optimizer(e.name, e.text("doc"), states, own_defaults, known | own_defaults,
+                                e.text("update")))
+    return result
+
+
+def _initializers(path: Path, helpers: dict[str, int]) -> list[Initializer]:
+    result = []
+    for e in _entries(path, "initializers"):
+        e.check_keys({"name", "doc", "distribution", "scale"}, set())
+        result.append(Initializer(e.name, e.text("doc"), e.choice("distribution", ("normal", "uniform")),
+                                  e.expression("scale", {"fan_in", "fan_out"}, helpers)))
+    return result
+
+
+def spec_files(spec_dir: Path = SPEC_DIR) -> list[Path]:
+    """The spec files the catalogue reads."""
+    return [spec_dir / f"{name}.yaml" for name in SPEC_NAMES]
+
+
+def load(spec_dir: Path = SPEC_DIR) -> Catalogue:
+    """Reads and validates the four spec files. Raises SpecError naming the file, line, entry and key."""
+    helpers = read_helpers()
+    acts, losses, optims, inits = spec_files(spec_dir)
+    activations = _activations(acts, helpers)
+    hyper = _hyperparameters(optims)
+    return Catalogue(activations, _losses(losses, helpers, activations), hyper,
+                     _optimizers(optims, helpers, hyper), _initializers(inits, helpers), helpers)

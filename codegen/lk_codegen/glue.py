@@ -1,0 +1,212 @@
+"""Generates the registration glue for LearnKit's GDScript-facing classes from codegen/spec/api.yaml.
+
+Outputs (build/gen/glue/): register_classes.cpp (ptrcall + Variant call functions for every method, the class,
+property, signal and enum registrations, the engine singleton), glue.hpp (register/unregister, typed signal
+emitters) and doc_classes/<Class>.xml (the class reference shown in the editor's help).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import yaml
+
+from .output import REPO, environment, stamp, write_if_changed
+
+SPEC = REPO / "codegen" / "spec" / "api.yaml"
+CATALOGUE = REPO / "codegen" / "spec"
+TEMPLATES = ["register_classes.cpp", "glue.hpp", "class_doc.xml"]
+
+_SIMPLE = {
+    "bool": ("bool", "GDEXTENSION_VARIANT_TYPE_BOOL"),
+    "int": ("int64_t", "GDEXTENSION_VARIANT_TYPE_INT"),
+    "float": ("double", "GDEXTENSION_VARIANT_TYPE_FLOAT"),
+    "String": ("gd::String", "GDEXTENSION_VARIANT_TYPE_STRING"),
+    "Array": ("gd::Array", "GDEXTENSION_VARIANT_TYPE_ARRAY"),
+    "Dictionary": ("gd::Dictionary", "GDEXTENSION_VARIANT_TYPE_DICTIONARY"),
+    "PackedFloat32Array": ("gd::PackedFloat32Array", "GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY"),
+    "PackedInt32Array": ("gd::PackedInt32Array", "GDEXTENSION_VARIANT_TYPE_PACKED_INT32_ARRAY"),
+    "Variant": ("gd::Variant", "GDEXTENSION_VARIANT_TYPE_NIL"),
+}
+
+
+class SpecError(Exception):
+    """An api.yaml entry the generator cannot turn into glue; the message names the class and member."""
+
+
+@dataclass
+class Type:
+    spec: str          # as written in api.yaml
+    cpp: str           # C++ type of the implementation's parameter / return
+    variant: str       # GDExtensionVariantType enumerator
+    class_name: str    # PropertyInfo.class_name ("" / "LKNetwork" / "LearnKit.ActivationType")
+    usage: str         # PropertyInfo.usage expression
+    doc_type: str      # type attribute in the class reference XML
+    enum: str = ""     # "LearnKit.ActivationType" for enum types
+
+
+@dataclass
+class Param:
+    name: str
+    type: Type
+    default_cpp: str | None = None
+    default_doc: str | None = None
+
+
+@dataclass
+class Method:
+    name: str
+    cpp: str
+    ret: Type | None
+    args: list[Param]
+    doc: str
+    accessor: bool = False  # a property's getter/setter (documented as the property, not as a method)
+
+    @property
+    def required(self) -> int:
+        return sum(1 for a in self.args if a.default_cpp is None)
+
+
+@dataclass
+class Cls:
+    name: str
+    inherits: str
+    impl: str
+    doc: str
+    singleton: bool
+    methods: list[Method] = field(default_factory=list)
+    properties: list[dict] = field(default_factory=list)
+    signals: list[dict] = field(default_factory=list)
+    enums: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)
+
+
+def _catalogue(kind: str) -> list[str]:
+    """Enum value names of a kernel-catalogue spec, in its order (the C++ enums use the same order)."""
+    path = CATALOGUE / f"{kind}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if kind not in data:
+        raise SpecError(f"{path.name}: no top-level {kind!r} list")
+    return [entry["name"].upper() for entry in data[kind]]
+
+
+class _Resolver:
+    def __init__(self, classes: dict[str, dict], enums: dict[str, list[str]]):
+        self.classes = classes
+        self.enums = enums
+
+    def type(self, spec: str, where: str) -> Type:
+        if spec in _SIMPLE:
+            cpp, variant = _SIMPLE[spec]
+            usage = "lk::reg::USAGE_DEFAULT | lk::reg::USAGE_NIL_IS_VARIANT" if spec == "Variant" else \
+                "lk::reg::USAGE_DEFAULT"
+            return Type(spec, cpp, variant, "", usage, spec)
+        if spec.startswith("enum:"):
+            enum = spec[5:]
+            if enum != "Error" and enum not in self.enums:
+                raise SpecError(f"{where}: unknown enum {enum!r}")
+            return Type(spec, "int64_t", "GDEXTENSION_VARIANT_TYPE_INT", enum,
+                        "lk::reg::USAGE_DEFAULT | lk::reg::USAGE_CLASS_IS_ENUM", "int", enum)
+        if spec in self.classes:
+            refcounted = self.classes[spec]["inherits"] == "RefCounted"
+            cpp = f"lk::ExtRef<lk::api::{spec}>" if refcounted else f"lk::api::{spec}*"
+            return Type(spec, cpp, "GDEXTENSION_VARIANT_TYPE_OBJECT", spec, "lk::reg::USAGE_DEFAULT", spec)
+        raise SpecError(f"{where}: unknown type {spec!r}")
+
+    def default(self, t: Type, value: object, where: str) -> tuple[str, str]:
+        """(C++ expression, GDScript text) of a default value."""
+        if value is None:
+            if t.variant not in ("GDEXTENSION_VARIANT_TYPE_OBJECT", "GDEXTENSION_VARIANT_TYPE_NIL"):
+                raise SpecError(f"{where}: null default for a {t.spec}")
+            return f"{t.cpp}{{}}", "null"
+        if t.enum:
+            names = self.enums.get(t.enum, [])
+            if value not in names:
+                raise SpecError(f"{where}: default {value!r} is not a value of {t.enum} ({names})")
+            return str(names.index(value)), f"{t.enum.split('.')[-1]}.{value}"
+        if t.spec == "bool":
+            return ("true" if value else "false"), ("true" if value else "false")
+        if t.spec == "int":
+            return f"int64_t({int(value)})", str(int(value))
+        if t.spec == "float":
+            return f"double({float(value)!r})", repr(float(value))
+        if t.spec == "String":
+            return f"gd::String({json.dumps(str(value))})", json.dumps(str(value))
+        if t.spec in ("Array", "Dictionary") and value in ([], {}):
+            return f"{t.cpp}()", "[]" if t.spec == "Array" else "{}"
+        raise SpecError(f"{where}: cannot express default {value!r} for type {t.spec}")
+
+
+def load() -> tuple[list[Cls], str]:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    raw = {c["name"]: c for c in spec["classes"]}
+    enums: dict[str, list[str]] = {}
+    for c in spec["classes"]:
+        for ename, src in (c.get("enums") or {}).items():
+            enums[f"{c['name']}.{ename}"] = _catalogue(src["catalogue"])
+    res = _Resolver(raw, enums)
+    out = []
+    for c in spec["classes"]:
+        name = c["name"]
+        if c.get("inherits") not in ("Object", "RefCounted"):
+            raise SpecError(f"api.yaml: {name}: inherits must be Object or RefCounted")
+        cls = Cls(name, c["inherits"], c["impl"], c.get("doc", ""), bool(c.get("singleton")))
+        for ename, src in (c.get("enums") or {}).items():
+            cls.enums.append((ename, [(v, i) for i, v in enumerate(enums[f"{name}.{ename}"])]))
+        for p in c.get("properties") or []:
+            where = f"api.yaml: {name}.{p['name']}"
+            t = res.type(p["type"], where)
+            cls.properties.append({"name": p["name"], "type": t, "readonly": bool(p.get("readonly")),
+                                   "doc": p.get("doc", "")})
+            cls.methods.append(Method(f"get_{p['name']}", f"get_{p['name']}", t, [], f"Getter of {p['name']}.", True))
+            if not p.get("readonly"):
+                cls.methods.append(Method(f"set_{p['name']}", f"set_{p['name']}", None,
+                                          [Param("value", t)], f"Setter of {p['name']}.", True))
+        for m in c.get("methods") or []:
+            where = f"api.yaml: {name}.{m['name']}"
+            ret = res.type(m["returns"], where) if m.get("returns") else None
+            params = []
+            for a in m.get("args") or []:
+                t = res.type(a["type"], f"{where}({a['name']})")
+                p = Param(a["name"], t)
+                if "default" in a:
+                    p.default_cpp, p.default_doc = res.default(t, a["default"], f"{where}({a['name']})")
+                elif params and params[-1].default_cpp is not None:
+                    raise SpecError(f"{where}: argument {a['name']!r} without a default follows one with a default")
+                params.append(p)
+            cls.methods.append(Method(m["name"], m.get("cpp", m["name"]), ret, params, m.get("doc", "")))
+        for s in c.get("signals") or []:
+            args = [Param(a["name"], res.type(a["type"], f"api.yaml: {name}.{s['name']}")) for a in s["args"]]
+            cls.signals.append({"name": s["name"], "args": args, "doc": s.get("doc", "")})
+        out.append(cls)
+    return out, spec["singleton"]
+
+
+def inputs() -> list[Path]:
+    return [SPEC, Path(__file__)] + [CATALOGUE / f"{k}.yaml" for k in
+                                     ("activations", "losses", "optimizers", "initializers")] + \
+        [REPO / "templates" / "glue" / f"{t}.j2" for t in TEMPLATES]
+
+
+def outputs(out_dir: Path) -> list[Path]:
+    classes, _ = load()
+    return [out_dir / "register_classes.cpp", out_dir / "glue.hpp"] + \
+        [out_dir / "doc_classes" / f"{c.name}.xml" for c in classes]
+
+
+def generate(out_dir: Path) -> list[Path]:
+    classes, singleton = load()
+    env = environment()
+    env.filters["xml"] = lambda s: escape(str(s))
+    src = "codegen/spec/api.yaml + templates/glue/{}.j2"
+    for t in ("register_classes.cpp", "glue.hpp"):
+        text = env.get_template(f"glue/{t}.j2").render(classes=classes, singleton=singleton)
+        write_if_changed(out_dir / t, stamp(src.format(t)) + text)
+    doc = env.get_template("glue/class_doc.xml.j2")
+    for c in classes:
+        text = doc.render(c=c)
+        write_if_changed(out_dir / "doc_classes" / f"{c.name}.xml",
+                         '<?xml version="1.0" encoding="UTF-8" ?>\n' +
+                         stamp(src.format("class_doc.xml"), "<!--").rstrip() + " -->\n" + text)
+    return outputs(out_dir)

@@ -1,0 +1,192 @@
+"""Expands the kernel catalogue (codegen/spec/*.yaml) into GLSL compute shaders and the C++ kernel library.
+
+Kernel families are the unit of code: one GLSL template per family (templates/kernels/<family>.glsl.j2), and the
+catalogue's entries are plugged into them as variants (dense_forward_relu, loss_cce_fused, optimizer_step_adam,
+...). The push-constant slot layout of each family is declared once, in FAMILIES below: it becomes the `P_*`
+macros of the shaders and the `slot::` constants the C++ builders and the CPU backend use.
+
+Outputs, all under the output directory (build/gen/kernels/), stamped as generated:
+    kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, KernelCall builders
+    kernel_slots.hpp            push-constant slot indices (private to the two .cpp files)
+    cpu_kernels.cpp             the CPU backend, run_cpu()
+    glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
+
+Example:
+    >>> from pathlib import Path
+    >>> from lk_codegen import kernels
+    >>> paths = kernels.generate(Path("build/gen/kernels"))   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import catalogue
+from .catalogue import Catalogue
+from .output import REPO, TEMPLATES, environment, stamp, write_if_changed
+
+# Workgroups of grad_sumsq, hence partial sums the optimizer's clipping reads. Fixed, so the reduction is
+# deterministic (no atomics) and the optimizer knows how many partials to add.
+SUMSQ_PARTIALS = 64
+# Push-constant uint slot the builders never set (always 0): the shaders' impossible-condition guard.
+GUARD_SLOT = 15
+_GLSL_DELIMITER = "lkglsl"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kernel family: one GLSL template, one push-constant layout, one workgroup size."""
+    name: str
+    u: tuple[str, ...]
+    f: tuple[str, ...] = ()
+    local_size: tuple[int, int, int] = (256, 1, 1)
+
+    def __post_init__(self) -> None:
+        assert len(self.u) <= GUARD_SLOT and len(self.f) <= 16, f"family {self.name}: too many push slots"
+
+    @property
+    def template(self) -> str:
+        return f"kernels/{self.name}.glsl.j2"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kernel: a family with the catalogue entries it is specialised for (template variables)."""
+    name: str
+    family: Family
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def enum_name(self) -> str:
+        return self.name.upper()
+
+
+def families(cat: Catalogue) -> dict[str, Family]:
+    """Every family with its push slots; optimizer_step's float slots are the spec's hyperparameters."""
+    fams = [
+        Family("noop", (), (), (1, 1, 1)),
+        Family("gather_rows", ("src_off", "dst_off", "idx_off", "idx_start", "rows", "row_len")),
+        # C[rows x cols] = A'[rows x inner] . B'[inner x cols] + epilogue; see gemm.glsl.j2.
+        Family("gemm", ("a_off", "b_off", "c_off", "bias_off", "z_off", "y_off", "rows", "cols", "inner"),
+               ("alpha",), (16, 16, 1)),
+        Family("softmax_rows", ("z_off", "y_off", "rows", "cols"), (), (64, 1, 1)),
+        Family("loss", ("y_off", "z_off", "t_off", "g_off", "loss_off", "rows", "cols")),
+        Family("act_backward", ("g_off", "z_off", "y_off", "out_off", "count"), ("alpha",)),
+        Family("softmax_backward", ("g_off", "y_off", "out_off", "rows", "cols"), (), (64, 1, 1)),
+        Family("bias_grad", ("g_off", "db_off", "rows", "cols"), (), (64, 1, 1)),
+        Family("grad_sumsq", ("g_off", "count", "partial_off")),
+        Family("optimizer_step", ("p_off", "g_off", "s_off", "count", "partial_off"),
+               tuple(h.name for h in cat.hyperparameters)),
+    ]
+    return {f.name: f for f in fams}
+
+
+def variants(cat: Catalogue) -> list[Variant]:
+    """Every kernel, in Kernel enum order: grouped as the training step uses them."""
+    fam = families(cat)
+    elementwise = [a for a in cat.activations if a.elementwise]
+    gemm = fam["gemm"]
+    out = [Variant("noop", fam["noop"]), Variant("gather_rows", fam["gather_rows"])]
+    out += [Variant(f"dense_forward_{a.name}", gemm, {"trans_a": False, "trans_b": True, "epilogue": "bias_act",
+                                                      "act": a}) for a in elementwise]
+    out.append(Variant("softmax_rows", fam["softmax_rows"]))
+    for loss in cat.losses:
+        out.append(Variant(f"loss_{loss.name}", fam["loss"], {"loss": loss, "fused": False}))
+        out.append(Variant(f"loss_{loss.name}_fused", fam["loss"], {"loss": loss, "fused": True}))
+    out += [Variant(f"act_backward_{a.name}", fam["act_backward"], {"act": a}) for a in elementwise]
+    out.append(Variant("softmax_backward", fam["softmax_backward"]))
+    out.append(Variant("weight_grad", gemm, {"trans_a": True, "trans_b": False, "epilogue": "store", "act": None}))
+    out.append(Variant("bias_grad", fam["bias_grad"]))
+    out += [Variant(f"dense_backward_input_{a.name}", gemm, {"trans_a": False, "trans_b": False,
+                                                             "epilogue": "derivative", "act": a})
+            for a in elementwise]
+    out.append(Variant("grad_sumsq", fam["grad_sumsq"]))
+    out += [Variant(f"optimizer_step_{o.name}", fam["optimizer_step"], {"opt": o}) for o in cat.optimizers]
+    return out
+
+
+def _tables(cat: Catalogue) -> dict[str, Any]:
+    """Enum -> kernel lookup tables for the builders. Row-wise activations map to the identity variant (the
+    caller adds softmax_rows / softmax_backward), as the header documents."""
+    def per_act(prefix: str) -> list[str]:
+        return [f"{prefix}_{a.name if a.elementwise else 'identity'}".upper() for a in cat.activations]
+    return {
+        "dense_forward": per_act("dense_forward"),
+        "act_backward": per_act("act_backward"),
+        "dense_backward_input": per_act("dense_backward_input"),
+        "loss": [(f"LOSS_{x.enum_name}", f"LOSS_{x.enum_name}_FUSED") for x in cat.losses],
+        "optimizer_step": [f"OPTIMIZER_STEP_{o.enum_name}" for o in cat.optimizers],
+    }
+
+
+def _cpp_float(value: float) -> str:
+    text = repr(float(value))
+    return text + "f" if any(c in text for c in ".en") else text + ".0f"
+
+
+def _environment() -> jinja2.Environment:
+    env = environment()
+    env.filters["cpp"] = catalogue.cpp_expr
+    env.filters["cpp_float"] = _cpp_float
+    env.filters["cpp_string"] = lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return env
+
+
+def _spec_stamp(template: str, comment: str = "//") -> str:
+    return stamp(f"codegen/spec/*.yaml and templates/{template}", comment).rstrip("\n")
+
+
+def render_glsl(cat: Catalogue, env: jinja2.Environment | None = None) -> dict[str, str]:
+    """Kernel name -> GLSL source, for every variant."""
+    env = env or _environment()
+    sources = {}
+    for v in variants(cat):
+        text = env.get_template(v.family.template).render(
+            kernel=v.name, family=v.family, stamp=_spec_stamp(v.family.template), guard_slot=GUARD_SLOT,
+            sumsq_partials=SUMSQ_PARTIALS, **v.params)
+        assert f"){_GLSL_DELIMITER}\"" not in text, "GLSL would end its C++ raw string early"
+        sources[v.name] = text
+    return sources
+
+
+def render(cat: Catalogue) -> dict[str, str]:
+    """Relative output path -> text, for every generated file."""
+    env = _environment()
+    glsl = render_glsl(cat, env)
+    context = {
+        "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
+        "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
+    }
+    files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
+    for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
+                          ("kernel_slots.hpp", "cpu/kernel_slots.hpp.j2"),
+                          ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2")):
+        files[out] = env.get_template(template).render(stamp=_spec_stamp(template), **context)
+    return files
+
+
+def generate(out_dir: Path) -> list[Path]:
+    """Writes every generated file under out_dir (only those whose text changed) and returns all their paths.
+    Raises catalogue.SpecError for a malformed spec."""
+    files = render(catalogue.load())
+    paths = []
+    for rel, text in sorted(files.items()):
+        path = out_dir / rel
+        write_if_changed(path, text)
+        paths.append(path)
+    return paths
+
+
+def inputs() -> list[Path]:
+    """Every file generate() reads: the specs and the kernel/CPU templates (for build dependency tracking)."""
+    templates = sorted(p for d in ("kernels", "cpu") for p in (TEMPLATES / d).glob("*.j2"))
+    return catalogue.spec_files() + templates
+
+
+if __name__ == "__main__":  # python -m lk_codegen.kernels [out_dir]: a manual run
+    import sys
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "build" / "gen" / "kernels"
+    print("\n".join(str(p) for p in generate(target)))

@@ -1,0 +1,25 @@
+// Construction shared by the seed API (LearnKit.nn) and the modern API (LearnKit.*): every object is made,
+// validated and reported the same way whichever door it came through.
+#pragma once
+#include "api/trainer_api.hpp"
+
+namespace lk::api {
+
+struct DenseDesc {
+    uint32_t in = 0, out = 0;
+    Activation act = Activation::IDENTITY;
+    float alpha = NAN;  // NAN: the activation's default
+};
+
+// Builds, validates and initialises a network; null after push_error on bad sizes.
+ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, uint64_t seed,
+                               const std::string& device, const char* where);
+ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, double epsilon, double momentum,
+                                   double weight_decay, double clip_norm, const char* where);
+ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, double lr_min, const char* where);
+ExtRef<LKTrainer> make_trainer(const ExtRef<LKNetwork>& network, const char* where);
+
+// "gpu"/"cpu"/"auto" from a runner argument of the seed API (null = "auto").
+bool device_from_runner(const gd::Variant& runner, std::string* device, const char* where);
+
+}  // namespace lk::api

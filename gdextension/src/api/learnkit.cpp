@@ -1,0 +1,152 @@
+#include "api/learnkit.hpp"
+
+#include <cmath>
+
+#include "api/backends.hpp"
+#include "api/convert.hpp"
+#include "api/factories.hpp"
+#include "godot/log.hpp"
+
+namespace lk::api {
+
+LearnKit::LearnKit()
+    : nn_(make_owned<LearnKitNN>()),
+      data_(make_owned<LearnKitData>()),
+      evaluate_(make_owned<LearnKitEvaluate>()),
+      serialize_(make_owned<LearnKitSerialize>()) {}
+
+LearnKit::~LearnKit() {
+    destroy_owned(nn_);
+    destroy_owned(data_);
+    destroy_owned(evaluate_);
+    destroy_owned(serialize_);
+}
+
+gd::Dictionary LearnKit::get_device_info() {
+    gd::Dictionary d;
+    Backend* gpu = gpu_backend();
+    d[gd::Variant("gpu_available")] = gd::Variant(gpu != nullptr);
+    d[gd::Variant("gpu_name")] = gd::Variant(gpu ? gpu->device_name() : std::string());
+    d[gd::Variant("gpu_vendor")] = gd::Variant(gpu_vendor());
+    d[gd::Variant("gpu_unavailable_reason")] = gd::Variant(gpu ? std::string() : gpu_unavailable_reason());
+    d[gd::Variant("cpu_name")] = gd::Variant(gd::OS::singleton().get_processor_name());
+    d[gd::Variant("last_backend")] = gd::Variant(last_backend());
+    d[gd::Variant("last_device")] = gd::Variant(last_device());
+    return d;
+}
+
+ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha) {
+    Activation act;
+    if (!activation_from_name(activation.utf8(), &act)) {
+        std::string names;
+        for (int i = 0; i < ACTIVATION_COUNT; ++i) names += str(i ? ", " : "", "\"", activation_info(Activation(i)).name, "\"");
+        push_error("dense", str("unknown activation \"", activation.utf8(), "\": expected one of ", names));
+        return {};
+    }
+    if (inputs <= 0 || outputs <= 0 || inputs > (1 << 24) || outputs > (1 << 24) || !std::isfinite(alpha)) {
+        push_error("dense", str("inputs ", inputs, ", outputs ", outputs, ", alpha ", alpha,
+                                ": expected positive widths (at most 16777216) and a finite alpha"));
+        return {};
+    }
+    ExtRef<LKDense> d = ExtRef<LKDense>::create();
+    d->inputs = inputs;
+    d->outputs = outputs;
+    d->act = act;
+    d->alpha_value = alpha;
+    return d;
+}
+
+ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::String& init, int64_t seed) {
+    Init in;
+    if (!init_from_name(init.utf8(), &in)) {
+        push_error("sequential", str("unknown init \"", init.utf8(), "\": expected \"kaiming\" or \"xavier\""));
+        return {};
+    }
+    std::vector<DenseDesc> descs;
+    for (int64_t i = 0; i < layers.size(); ++i) {
+        ExtRef<LKDense> d = ExtRef<LKDense>::from_object(layers[i].as_object());
+        if (!d) {
+            push_error("sequential", str("layers[", i, "] is ", layers[i].describe(),
+                                         ": expected an LKDense from LearnKit.dense()"));
+            return {};
+        }
+        descs.push_back({uint32_t(d->inputs), uint32_t(d->outputs), d->act, float(d->alpha_value)});
+    }
+    return make_network(descs, in, uint64_t(seed), "auto", "sequential");
+}
+
+ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::Dictionary& options) {
+    const char* where = "trainer";
+    ExtRef<LKTrainer> t = make_trainer(network, where);
+    if (!t) return {};
+    gd::Array keys = options.keys();
+    for (int64_t i = 0; i < keys.size(); ++i) {
+        const gd::Variant& key = keys[i];
+        const std::string k = key.get_type() == GDEXTENSION_VARIANT_TYPE_STRING ? key.as_string().utf8() : "";
+        gd::Variant v;
+        options.lookup(key, &v);
+        const auto type = v.get_type();
+        const bool is_str = type == GDEXTENSION_VARIANT_TYPE_STRING;
+        bool ok = true;
+        if (k == "loss" && is_str) {
+            Loss l;
+            ok = loss_from_name(v.as_string().utf8(), &l);
+            if (ok) t->loss = l;
+        } else if (k == "optimizer" && is_str) {
+            Optimizer o;
+            ok = optimizer_from_name(v.as_string().utf8(), &o);
+            if (ok) t->optimizer = make_optimizer(o, 0.9, 0.999, 1e-8, 0.0, 0.0, 0.0, where);
+        } else if (k == "optimizer" && type == GDEXTENSION_VARIANT_TYPE_OBJECT) {
+            ExtRef<LKOptimizer> o = ExtRef<LKOptimizer>::from_object(v.as_object());
+            ok = bool(o);
+            if (ok) t->optimizer = o;
+        } else if (k == "schedule" && (type == GDEXTENSION_VARIANT_TYPE_OBJECT || v.is_nil())) {
+            t->schedule = ExtRef<LKSchedule>::from_object(v.as_object());
+            ok = v.is_nil() || bool(t->schedule);
+        } else if (k == "learning_rate" && v.is_number()) {
+            t->learning_rate = v.as_double();
+            ok = t->learning_rate > 0.0 && std::isfinite(t->learning_rate);
+        } else if ((k == "epochs" || k == "batch_size" || k == "seed") && type == GDEXTENSION_VARIANT_TYPE_INT) {
+            const int64_t n = v.as_int();
+            ok = k == "seed" || n > 0;
+            (k == "epochs" ? t->epochs : k == "batch_size" ? t->batch_size : t->seed) = n;
+        } else if (k == "device" && is_str) {
+            t->device = v.as_string().utf8();
+            ok = valid_device(t->device);
+        } else if (k == "shuffle" && type == GDEXTENSION_VARIANT_TYPE_BOOL) {
+            t->shuffle = v.as_bool();
+        } else if (k == "clip_norm" && v.is_number()) {
+            ok = v.as_double() >= 0.0 && t->optimizer;
+            if (ok) t->optimizer->clip_norm = v.as_double();
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            push_error(where, str("option \"", key.describe(), "\" = ", v.describe(),
+                                  " is not valid: expected loss (\"mse\"/\"bce\"/\"cce\"), optimizer (\"adam\"/\"sgd\" "
+                                  "or LKOptimizer), schedule (LKSchedule), learning_rate (> 0), epochs, batch_size "
+                                  "(int > 0), seed (int), device (\"auto\"/\"gpu\"/\"cpu\"), shuffle (bool), "
+                                  "clip_norm (>= 0)"));
+            return {};
+        }
+    }
+    return t;
+}
+
+ExtRef<LKOptimizer> LearnKit::adam(double beta1, double beta2, double epsilon, double weight_decay, double clip_norm) {
+    return make_optimizer(Optimizer::ADAM, beta1, beta2, epsilon, 0.0, weight_decay, clip_norm, "adam");
+}
+
+ExtRef<LKOptimizer> LearnKit::sgd(double momentum, double weight_decay, double clip_norm) {
+    return make_optimizer(Optimizer::SGD, 0.9, 0.999, 1e-8, momentum, weight_decay, clip_norm, "sgd");
+}
+
+ExtRef<LKSchedule> LearnKit::cosine_schedule(double lr_max, int64_t period, double lr_min) {
+    return make_schedule(true, lr_max, period, lr_min, "cosine_schedule");
+}
+
+ExtRef<LKSchedule> LearnKit::constant_schedule(double learning_rate) {
+    return make_schedule(false, learning_rate, 0, 0.0, "constant_schedule");
+}
+
+}  // namespace lk::api

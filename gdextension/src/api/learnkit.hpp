@@ -1,0 +1,35 @@
+// The LearnKit engine singleton: the GDScript entry point (LearnKit.nn, LearnKit.dense(), ...).
+#pragma once
+#include "api/learnkit_data.hpp"
+#include "api/learnkit_nn.hpp"
+
+namespace lk::api {
+
+class LearnKit : public ExtensionObject {
+public:
+    static constexpr const char* CLASS_NAME = "LearnKit";
+    LearnKit();
+    ~LearnKit() override;
+
+    LearnKitNN* get_nn() const { return nn_; }
+    LearnKitData* get_data() const { return data_; }
+    LearnKitEvaluate* get_evaluate() const { return evaluate_; }
+    LearnKitSerialize* get_serialize() const { return serialize_; }
+
+    gd::Dictionary get_device_info();
+    ExtRef<LKDense> dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha);
+    ExtRef<LKNetwork> sequential(const gd::Array& layers, const gd::String& init, int64_t seed);
+    ExtRef<LKTrainer> trainer(const ExtRef<LKNetwork>& network, const gd::Dictionary& options);
+    ExtRef<LKOptimizer> adam(double beta1, double beta2, double epsilon, double weight_decay, double clip_norm);
+    ExtRef<LKOptimizer> sgd(double momentum, double weight_decay, double clip_norm);
+    ExtRef<LKSchedule> cosine_schedule(double lr_max, int64_t period, double lr_min);
+    ExtRef<LKSchedule> constant_schedule(double learning_rate);
+
+private:
+    LearnKitNN* nn_;
+    LearnKitData* data_;
+    LearnKitEvaluate* evaluate_;
+    LearnKitSerialize* serialize_;
+};
+
+}  // namespace lk::api

@@ -1,0 +1,102 @@
+#include "api/learnkit_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "api/convert.hpp"
+#include "core/rng.hpp"
+#include "godot/log.hpp"
+
+namespace lk::api {
+
+ExtRef<LKSplit> LearnKitData::train_test_split(const gd::Array& inputs, const gd::Array& targets, double test_ratio,
+                                               int64_t seed) {
+    const char* where = "data.train_test_split";
+    const int64_t n = inputs.size();
+    if (n < 2 || targets.size() != n) {
+        push_error(where, str("inputs has ", n, " rows and targets ", targets.size(),
+                              ": expected the same number of rows, at least 2"));
+        return {};
+    }
+    if (!(test_ratio > 0.0 && test_ratio < 1.0)) {
+        push_error(where, str("test_ratio is ", test_ratio, ": expected a value in (0, 1)"));
+        return {};
+    }
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(Rng::mix(uint64_t(seed), 0x5eed));
+    for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+    // At least one row on each side, like sklearn's rounding up of the test part.
+    const int64_t n_test = std::clamp<int64_t>(int64_t(std::ceil(test_ratio * double(n))), 1, n - 1);
+    ExtRef<LKSplit> split = ExtRef<LKSplit>::create();
+    for (int64_t k = 0; k < n; ++k) {
+        const int64_t i = order[size_t(k)];
+        gd::Array& xs = k < n_test ? split->test_inputs : split->train_inputs;
+        gd::Array& ts = k < n_test ? split->test_targets : split->train_targets;
+        xs.push_back(inputs[i]);
+        ts.push_back(targets[i]);
+    }
+    return split;
+}
+
+gd::Array LearnKitData::one_hot(const gd::Array& labels, int64_t classes) {
+    if (classes <= 0) {
+        push_error("data.one_hot", str("classes is ", classes, ": expected a positive count"));
+        return gd::Array();
+    }
+    std::vector<float> rows;
+    std::string err;
+    if (!targets_to_matrix(labels, size_t(labels.size()), uint32_t(std::max<int64_t>(classes, 2)), &rows, &err)) {
+        push_error("data.one_hot", err);
+        return gd::Array();
+    }
+    return matrix_to_rows(rows, size_t(labels.size()), size_t(std::max<int64_t>(classes, 2)));
+}
+
+namespace {
+// Outputs and targets of a network on a data set, for the metrics; false after push_error.
+bool outputs_and_targets(const ExtRef<LKNetwork>& network, const gd::Array& inputs, const gd::Array& targets,
+                         std::vector<float>* Y, std::vector<float>* T, size_t* rows, const char* where) {
+    if (!network) {
+        push_error(where, "network is null: expected an LKNetwork");
+        return false;
+    }
+    uint32_t width = network->net.input_width();
+    std::vector<float> X;
+    std::string err;
+    if (!rows_to_matrix(inputs, "inputs", &width, &X, &err) ||
+        !targets_to_matrix(targets, X.size() / width, network->net.output_width(), T, &err)) {
+        push_error(where, err);
+        return false;
+    }
+    *rows = X.size() / width;
+    return network->run_forward(X, *rows, Y, where);
+}
+}  // namespace
+
+double LearnKitEvaluate::evaluate_model_soft_max(const ExtRef<LKNetwork>& network, const gd::Array& inputs,
+                                                 const gd::Array& targets) {
+    std::vector<float> Y, T;
+    size_t rows = 0;
+    if (!outputs_and_targets(network, inputs, targets, &Y, &T, &rows, "evaluate.evaluate_model_soft_max")) return 0.0;
+    const size_t w = network->net.output_width();
+    size_t correct = 0;
+    for (size_t r = 0; r < rows; ++r) {
+        const float* y = Y.data() + r * w;
+        const float* t = T.data() + r * w;
+        correct += size_t(std::max_element(y, y + w) - y) == size_t(std::max_element(t, t + w) - t);
+    }
+    return double(correct) / double(rows);
+}
+
+double LearnKitEvaluate::mse(const ExtRef<LKNetwork>& network, const gd::Array& inputs, const gd::Array& targets) {
+    std::vector<float> Y, T;
+    size_t rows = 0;
+    if (!outputs_and_targets(network, inputs, targets, &Y, &T, &rows, "evaluate.mse")) return NAN;
+    double sum = 0.0;
+    for (size_t i = 0; i < Y.size(); ++i) sum += double(Y[i] - T[i]) * double(Y[i] - T[i]);
+    return sum / double(Y.size());
+}
+
+}  // namespace lk::api

@@ -1,0 +1,218 @@
+#include "api/trainer_api.hpp"
+
+#include <cmath>
+
+#include "api/backends.hpp"
+#include "api/convert.hpp"
+#include "core/validate.hpp"
+#include "glue.hpp"
+#include "godot/log.hpp"
+
+namespace lk::api {
+
+void LKOptimizer::set_kind(const gd::String& value) {
+    Optimizer o;
+    if (!optimizer_from_name(value.utf8(), &o)) {
+        push_error("LKOptimizer.kind", str("unknown optimizer \"", value.utf8(), "\": expected \"sgd\" or \"adam\""));
+        return;
+    }
+    kind = o;
+}
+
+double LKSchedule::learning_rate_at(int64_t epoch) const {
+    return lk::learning_rate_at(schedule, float(lr_max), int(std::max<int64_t>(epoch, 0)), schedule.period);
+}
+
+gd::PackedFloat32Array LKHistory::get_loss() const {
+    return to_packed(result.epoch_loss.data(), result.epoch_loss.size());
+}
+
+void LKTrainer::set_loss(const gd::String& value) {
+    Loss l;
+    if (!loss_from_name(value.utf8(), &l)) {
+        push_error("LKTrainer.loss", str("unknown loss \"", value.utf8(), "\": expected \"mse\", \"bce\" or \"cce\""));
+        return;
+    }
+    loss = l;
+}
+
+void LKTrainer::set_optimizer(const ExtRef<LKOptimizer>& value) {
+    if (!value) {
+        push_error("LKTrainer.optimizer", "null optimizer: expected an LKOptimizer (e.g. LearnKit.adam())");
+        return;
+    }
+    optimizer = value;
+}
+
+void LKTrainer::set_device(const gd::String& value) {
+    const std::string d = value.utf8();
+    if (!d.empty() && !valid_device(d)) {
+        push_error("LKTrainer.device", str("unknown device \"", d, "\": expected \"auto\", \"gpu\" or \"cpu\""));
+        return;
+    }
+    device = d;
+}
+
+bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
+    if (!network) {
+        push_error(where, "the trainer has no network: create it with LearnKit.trainer(network) or nn.trainer()");
+        return false;
+    }
+    const Optimizer kind = optimizer ? optimizer->kind : Optimizer::ADAM;
+    *cfg = TrainConfig::for_optimizer(kind);
+    if (optimizer) {
+        cfg->hyper = optimizer->hyper;
+        cfg->clip_norm = float(optimizer->clip_norm);
+    }
+    cfg->loss = loss;
+    cfg->learning_rate = float(schedule ? schedule->lr_max : learning_rate);
+    if (schedule) cfg->schedule = schedule->schedule;
+    cfg->epochs = int(std::min<int64_t>(epochs, 1 << 30));
+    cfg->batch_size = int(std::min<int64_t>(batch_size, 1 << 30));
+    cfg->seed = uint64_t(seed);
+    cfg->shuffle = shuffle;
+    if (epochs <= 0 || batch_size <= 0) {
+        push_error(where, str(epochs <= 0 ? "epochs" : "batch_size", " is ", epochs <= 0 ? epochs : batch_size,
+                              ": expected a positive number"));
+        return false;
+    }
+    std::string bad = check_config(*cfg, true);
+    if (bad.empty()) bad = network->net.validate();
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return false;
+    }
+    return true;
+}
+
+bool LKTrainer::read_data(const gd::Array& inputs, const gd::Array& targets, std::vector<float>* X,
+                          std::vector<float>* T, size_t* rows, const char* where) const {
+    uint32_t width = network->net.input_width();
+    std::string err;
+    if (!rows_to_matrix(inputs, "inputs", &width, X, &err) ||
+        !targets_to_matrix(targets, X->size() / width, network->net.output_width(), T, &err)) {
+        push_error(where, err);
+        return false;
+    }
+    *rows = X->size() / width;
+    const std::string bad = check_targets(loss, T->data(), *rows, network->net.output_width());
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return false;
+    }
+    return true;
+}
+
+Backend* LKTrainer::backend_for(size_t batch_rows, const char* where) const {
+    return choose_backend(device.empty() ? network->device : device, network->net, batch_rows, where);
+}
+
+ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows,
+                                     const char* where) {
+    TrainConfig cfg;
+    if (!config(&cfg, where)) return {};
+    Backend* backend = backend_for(std::min<size_t>(rows, size_t(cfg.batch_size)), where);
+    if (!backend) return {};
+    ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
+    FitHooks hooks;
+    const GDExtensionObjectPtr self = owner();
+    hooks.on_epoch = [self](int epoch, float loss_value) {
+        signals::LKTrainer_epoch_completed(self, int64_t(epoch), double(loss_value));
+    };
+    std::string err;
+    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks)) {
+        push_error(where, err);
+        return {};
+    }
+    note_used(*backend);
+    return history;
+}
+
+ExtRef<LKHistory> LKTrainer::fit(const gd::Array& inputs, const gd::Array& targets) {
+    const char* where = "LKTrainer.fit";
+    std::vector<float> X, T;
+    size_t rows = 0;
+    TrainConfig cfg;
+    if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return {};
+    return run_fit(X, T, rows, where);
+}
+
+ExtRef<LKHistory> LKTrainer::fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
+                                      int64_t rows) {
+    const char* where = "LKTrainer.fit_flat";
+    TrainConfig cfg;
+    if (!config(&cfg, where)) return {};
+    if (rows <= 0) {
+        push_error(where, str("rows is ", rows, ": expected a positive row count"));
+        return {};
+    }
+    const Network& net = network->net;
+    std::string bad = check_matrix("inputs", inputs.data(), size_t(inputs.size()), size_t(rows), net.input_width());
+    if (bad.empty())
+        bad = check_matrix("targets", targets.data(), size_t(targets.size()), size_t(rows), net.output_width());
+    if (bad.empty()) bad = check_targets(loss, targets.data(), size_t(rows), net.output_width());
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return {};
+    }
+    std::vector<float> X(inputs.data(), inputs.data() + inputs.size());
+    std::vector<float> T(targets.data(), targets.data() + targets.size());
+    return run_fit(X, T, size_t(rows), where);
+}
+
+double LKTrainer::train(const gd::Array& inputs, const gd::Array& targets) {
+    ExtRef<LKHistory> history = fit(inputs, targets);
+    return history ? history->result.total_ms : -1.0;
+}
+
+double LKTrainer::step(const gd::Array& inputs, const gd::Array& targets) {
+    const char* where = "LKTrainer.step";
+    TrainConfig cfg;
+    std::vector<float> X, T;
+    size_t rows = 0;
+    if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return NAN;
+    Backend* backend = backend_for(rows, where);
+    if (!backend) return NAN;
+    float value = NAN;
+    std::string err;
+    if (!trainer_.step(network->net, X.data(), T.data(), rows, cfg, *backend, &value, &err)) {
+        push_error(where, err);
+        return NAN;
+    }
+    note_used(*backend);
+    return value;
+}
+
+gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::Array& targets) {
+    const char* where = "LKTrainer.compute_gradients";
+    TrainConfig cfg;
+    std::vector<float> X, T, grads;
+    size_t rows = 0;
+    if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return gd::Dictionary();
+    Backend* backend = backend_for(rows, where);
+    if (!backend) return gd::Dictionary();
+    float value = NAN;
+    std::string err;
+    if (!trainer_.gradients(network->net, X.data(), T.data(), rows, loss, *backend, &value, &grads, &err)) {
+        push_error(where, err);
+        return gd::Dictionary();
+    }
+    note_used(*backend);
+    const Network& net = network->net;
+    gd::Array per_layer;
+    for (size_t i = 0; i < net.layer_count(); ++i) {
+        const Layer& l = net.layer(i);
+        const float* g = grads.data() + net.param_offset(i);
+        const size_t w = size_t(l.input_width()) * l.output_width();
+        gd::Dictionary d;
+        d[gd::Variant("weight")] = gd::Variant(to_packed(g, w));
+        d[gd::Variant("bias")] = gd::Variant(to_packed(g + w, l.output_width()));
+        per_layer.push_back(gd::Variant(d));
+    }
+    gd::Dictionary out;
+    out[gd::Variant("loss")] = gd::Variant(double(value));
+    out[gd::Variant("gradients")] = gd::Variant(per_layer);
+    return out;
+}
+
+}  // namespace lk::api

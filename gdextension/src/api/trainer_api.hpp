@@ -1,0 +1,107 @@
+// LKOptimizer, LKSchedule, LKHistory and LKTrainer: the GDScript face of core/trainer.hpp.
+#pragma once
+#include "api/network_api.hpp"
+#include "core/schedule.hpp"
+#include "core/trainer.hpp"
+
+namespace lk::api {
+
+class LKOptimizer : public ExtensionObject {
+public:
+    static constexpr const char* CLASS_NAME = "LKOptimizer";
+    Optimizer kind = Optimizer::ADAM;
+    OptimizerHyper hyper = optimizer_info(Optimizer::ADAM).defaults;
+    double clip_norm = 0.0;
+
+    gd::String get_kind() const { return gd::String(optimizer_info(kind).name); }
+    void set_kind(const gd::String& value);
+    double get_beta1() const { return hyper.beta1; }
+    void set_beta1(double v) { hyper.beta1 = float(v); }
+    double get_beta2() const { return hyper.beta2; }
+    void set_beta2(double v) { hyper.beta2 = float(v); }
+    double get_epsilon() const { return hyper.epsilon; }
+    void set_epsilon(double v) { hyper.epsilon = float(v); }
+    double get_momentum() const { return hyper.momentum; }
+    void set_momentum(double v) { hyper.momentum = float(v); }
+    double get_weight_decay() const { return hyper.weight_decay; }
+    void set_weight_decay(double v) { hyper.weight_decay = float(v); }
+    double get_clip_norm() const { return clip_norm; }
+    void set_clip_norm(double v) { clip_norm = v; }
+};
+
+class LKSchedule : public ExtensionObject {
+public:
+    static constexpr const char* CLASS_NAME = "LKSchedule";
+    Schedule schedule;
+    double lr_max = 1e-3;
+
+    gd::String get_kind() const { return gd::String(schedule.kind == Schedule::Kind::COSINE ? "cosine" : "constant"); }
+    double get_lr_max() const { return lr_max; }
+    double get_lr_min() const { return schedule.lr_min; }
+    int64_t get_period() const { return schedule.period; }
+    double learning_rate_at(int64_t epoch) const;
+};
+
+class LKHistory : public ExtensionObject {
+public:
+    static constexpr const char* CLASS_NAME = "LKHistory";
+    FitResult result;
+
+    gd::PackedFloat32Array get_loss() const;
+    int64_t get_epochs() const { return int64_t(result.epoch_loss.size()); }
+    int64_t get_steps() const { return int64_t(result.steps); }
+    int64_t get_submits() const { return int64_t(result.submits); }
+    int64_t get_readbacks() const { return int64_t(result.readbacks); }
+    double get_elapsed_ms() const { return result.total_ms; }
+    double get_record_ms() const { return result.record_ms; }
+    gd::String get_backend() const { return gd::String(result.backend); }
+    gd::String get_device_name() const { return gd::String(result.device); }
+};
+
+class LKTrainer : public ExtensionObject {
+public:
+    static constexpr const char* CLASS_NAME = "LKTrainer";
+    ExtRef<LKNetwork> network;
+    ExtRef<LKOptimizer> optimizer;
+    ExtRef<LKSchedule> schedule;
+    Loss loss = Loss::MSE;
+    double learning_rate = 1e-3;
+    int64_t epochs = 100, batch_size = 32, seed = 0;
+    bool shuffle = true;
+    std::string device;  // "" = the network's device
+
+    gd::String get_loss() const { return gd::String(loss_info(loss).name); }
+    void set_loss(const gd::String& value);
+    ExtRef<LKOptimizer> get_optimizer() const { return optimizer; }
+    void set_optimizer(const ExtRef<LKOptimizer>& value);
+    double get_learning_rate() const { return learning_rate; }
+    void set_learning_rate(double v) { learning_rate = v; }
+    int64_t get_epochs() const { return epochs; }
+    void set_epochs(int64_t v) { epochs = v; }
+    int64_t get_batch_size() const { return batch_size; }
+    void set_batch_size(int64_t v) { batch_size = v; }
+    ExtRef<LKSchedule> get_schedule() const { return schedule; }
+    void set_schedule(const ExtRef<LKSchedule>& v) { schedule = v; }
+    gd::String get_device() const { return gd::String(device); }
+    void set_device(const gd::String& value);
+    int64_t get_seed() const { return seed; }
+    void set_seed(int64_t v) { seed = v; }
+    bool get_shuffle() const { return shuffle; }
+    void set_shuffle(bool v) { shuffle = v; }
+
+    double train(const gd::Array& inputs, const gd::Array& targets);
+    ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets);
+    ExtRef<LKHistory> fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows);
+    double step(const gd::Array& inputs, const gd::Array& targets);
+    gd::Dictionary compute_gradients(const gd::Array& inputs, const gd::Array& targets);
+
+private:
+    bool config(TrainConfig* cfg, const char* where) const;
+    bool read_data(const gd::Array& inputs, const gd::Array& targets, std::vector<float>* X, std::vector<float>* T,
+                   size_t* rows, const char* where) const;
+    Backend* backend_for(size_t batch_rows, const char* where) const;
+    ExtRef<LKHistory> run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows, const char* where);
+    Trainer trainer_;
+};
+
+}  // namespace lk::api

@@ -1,0 +1,328 @@
+#include "core/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "core/rng.hpp"
+#include "core/validate.hpp"
+
+namespace lk {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Predict keeps its activations under this many floats (32 MB) by splitting the rows into chunks.
+constexpr uint64_t kPredictBudgetFloats = 8u << 20;
+
+bool fail(std::string* err, const std::string& message) {
+    if (err) *err = message;
+    return false;
+}
+
+// Everything a training-type call checks before touching the backend: the network, X and T.
+std::string check_batch(const Network& net, const float* X, const float* T, size_t rows, Loss loss) {
+    std::string e = net.validate();
+    if (e.empty()) e = check_matrix("X", X, X ? rows * net.input_width() : 0, rows, net.input_width());
+    if (e.empty()) e = check_matrix("targets", T, T ? rows * net.output_width() : 0, rows, net.output_width());
+    if (e.empty()) e = check_targets(loss, T, rows, net.output_width());
+    if (e.empty() && rows > UINT32_MAX / 2) e = "too many rows: " + std::to_string(rows);
+    return e;
+}
+
+// Epoch `epoch`'s row order. Each epoch draws from its own stream, so the sequence for a seed does not depend
+// on how epochs are grouped into submits.
+void fill_permutation(uint32_t* out, uint32_t rows, bool shuffle, uint64_t seed, int epoch) {
+    std::iota(out, out + rows, 0u);
+    if (!shuffle) return;
+    Rng rng(Rng::mix(seed, uint64_t(epoch)));
+    for (uint32_t i = rows - 1; i > 0; --i) std::swap(out[i], out[rng.below(uint64_t(i) + 1)]);  // Fisher-Yates
+}
+
+}  // namespace
+
+TrainConfig TrainConfig::for_optimizer(Optimizer optimizer) {
+    TrainConfig cfg;
+    cfg.optimizer = optimizer;
+    cfg.hyper = optimizer_info(optimizer).defaults;
+    cfg.learning_rate = cfg.hyper.lr;
+    return cfg;
+}
+
+// ---- optimizer state ---------------------------------------------------------------------------------------
+
+void Trainer::reset_optimizer() {
+    has_state_ = false;
+    state_.clear();
+    t_ = 0;
+    dev_.state_count = 0;
+}
+
+void Trainer::sync_optimizer(const Network& net, Optimizer optimizer) {
+    if (has_state_ && state_shape_ == net.shape_hash() && state_kind_ == optimizer) return;
+    // Like creating a new torch optimizer: moments from another layout or rule would be meaningless.
+    state_.assign(size_t(net.param_count()) * optimizer_info(optimizer).state_per_param, 0.0f);
+    state_shape_ = net.shape_hash();
+    state_kind_ = optimizer;
+    has_state_ = true;
+    t_ = 0;
+    dev_.state_count = 0;  // the device copy is now stale
+}
+
+uint32_t Trainer::state_per_param_for(const Network& net) const {
+    if (!has_state_ || state_shape_ != net.shape_hash()) return 0;
+    return optimizer_info(state_kind_).state_per_param;
+}
+
+bool Trainer::set_optimizer_state(const Network& net, Optimizer optimizer, const std::vector<float>& state,
+                                  uint64_t steps, std::string* err) {
+    const size_t expected = net.param_count() * optimizer_info(optimizer).state_per_param;
+    if (state.size() != expected) {
+        return fail(err, std::string(optimizer_info(optimizer).name) + " state for this network has " +
+                             std::to_string(expected) + " values, got " + std::to_string(state.size()));
+    }
+    std::string e = check_finite("optimizer state", state.data(), state.size(), 0);
+    if (!e.empty()) return fail(err, e);
+    sync_optimizer(net, optimizer);
+    state_ = state;
+    t_ = steps;
+    dev_.state_count = 0;
+    return true;
+}
+
+OptimizerHyper Trainer::next_hyper(const TrainConfig& cfg, float lr) {
+    OptimizerHyper h = cfg.hyper;
+    ++t_;
+    h.lr = lr;
+    // Adam's bias corrections for step t (1-based), in double: 1 - 0.999^t loses digits in float.
+    h.bc1 = static_cast<float>(1.0 - std::pow(double(h.beta1), double(t_)));
+    h.bc2 = static_cast<float>(1.0 - std::pow(double(h.beta2), double(t_)));
+    h.max_norm = cfg.clip_norm;
+    return h;
+}
+
+// ---- device synchronisation -----------------------------------------------------------------------------------
+
+bool Trainer::begin(const Network& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* L, std::string* err) {
+    if (!make_layout(net, spec, L, err)) return false;
+    backend.clear_error();
+    if (!backend.reserve(L->floats, L->uints, err)) return false;
+    const bool same = dev_.valid && dev_.backend == &backend && dev_.epoch == backend.write_epoch() &&
+                      dev_.net_id == net.id() && dev_.shape == net.shape_hash();
+    if (!same || dev_.params_version != net.params_version()) {
+        backend.upload(L->params, net.params().data(), net.param_count());
+    }
+    const uint32_t sc = L->state_count();
+    if (sc > 0 && (!same || dev_.state_count != sc)) backend.upload(L->state, state_.data(), sc);
+    dev_.valid = false;  // until end() records what the device holds
+    return check_backend(backend, err);
+}
+
+void Trainer::end(const Network& net, Backend& backend, bool state_on_device) {
+    dev_.backend = &backend;
+    dev_.epoch = backend.write_epoch();
+    dev_.net_id = net.id();
+    dev_.params_version = net.params_version();
+    dev_.shape = net.shape_hash();
+    dev_.state_count = state_on_device ? uint32_t(state_.size()) : 0;
+    dev_.valid = backend.error().empty();
+}
+
+bool Trainer::check_backend(Backend& backend, std::string* err) {
+    if (backend.error().empty()) return true;
+    dev_.valid = false;
+    return fail(err, backend.name() + " backend: " + backend.error());
+}
+
+void Trainer::run_step(const Network& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend) {
+    calls_.clear();
+    plan_train_step(net, layout, plan, &calls_);
+    backend.run(calls_.data(), calls_.size());
+}
+
+// One readback for everything an update leaves behind: params | state | the first `losses` loss slots.
+bool Trainer::finish_update(Network& net, const ArenaLayout& L, Backend& backend, uint32_t losses, float* loss_out,
+                            std::string* err) {
+    const size_t end = losses ? L.loss + losses : L.state + L.state_count();
+    std::vector<float> tmp(end - L.params);
+    backend.download(L.params, tmp.data(), tmp.size());
+    if (!check_backend(backend, err)) return false;
+    std::memcpy(net.mutable_params(), tmp.data(), net.param_count() * sizeof(float));
+    std::copy_n(tmp.begin() + (L.state - L.params), L.state_count(), state_.begin());
+    if (losses) std::copy_n(tmp.begin() + (L.loss - L.params), losses, loss_out);
+    return true;
+}
+
+// ---- public calls -------------------------------------------------------------------------------------------
+
+bool Trainer::fit(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
+                  Backend& backend, FitResult* result, std::string* err, const FitHooks& hooks) {
+    const auto t0 = Clock::now();
+    FitResult r;
+    r.backend = backend.name();
+    r.device = backend.device_name();
+    std::string e = check_config(cfg, true);
+    if (e.empty()) e = check_batch(net, X, T, rows, cfg.loss);
+    if (!e.empty()) return fail(err, e);
+    sync_optimizer(net, cfg.optimizer);
+
+    const uint32_t n = uint32_t(rows);
+    const uint32_t B = std::min<uint32_t>(uint32_t(cfg.batch_size), n);
+    const uint32_t steps = (n + B - 1) / B;  // per epoch; the last batch takes the remainder
+    const uint32_t per_chunk = std::min<uint32_t>(uint32_t(cfg.epochs),
+                                                  std::max<uint32_t>(1, (uint32_t(cfg.min_steps_per_submit) + steps - 1) / steps));
+    LayoutSpec spec;
+    spec.batch_rows = B;
+    spec.data_rows = n;
+    spec.loss_slots = per_chunk * steps;
+    spec.perm_count = per_chunk * n;
+    spec.state_per_param = state_per_param_for(net);
+    spec.grads = true;
+    ArenaLayout L;
+    if (!begin(net, spec, backend, &L, err)) return false;
+    const BackendStats s0 = backend.stats();
+    backend.upload(L.data_x, X, size_t(n) * net.input_width());  // once per fit
+    backend.upload(L.data_t, T, size_t(n) * net.output_width());
+
+    std::vector<uint32_t> perm(spec.perm_count);
+    std::vector<float> losses(spec.loss_slots);
+    int epoch = 0;
+    while (epoch < cfg.epochs) {
+        const uint32_t chunk = std::min<uint32_t>(per_chunk, uint32_t(cfg.epochs - epoch));
+        for (uint32_t k = 0; k < chunk; ++k) fill_permutation(&perm[k * n], n, cfg.shuffle, cfg.seed, epoch + int(k));
+        backend.upload_indices(L.perm, perm.data(), size_t(chunk) * n);
+        for (uint32_t k = 0; k < chunk; ++k) {
+            const float lr = learning_rate_at(cfg.schedule, cfg.learning_rate, epoch + int(k), cfg.epochs);
+            for (uint32_t s = 0; s < steps; ++s) {
+                StepPlan p;
+                p.rows = std::min(B, n - s * B);
+                p.gather = true;
+                p.perm_start = k * n + s * B;
+                p.loss = cfg.loss;
+                p.loss_slot = k * steps + s;
+                p.allow_fused = allow_fused_loss;
+                p.optimizer = cfg.optimizer;
+                p.hyper = next_hyper(cfg, lr);
+                run_step(net, L, p, backend);
+                ++r.steps;
+            }
+        }
+        const bool last = epoch + int(chunk) == cfg.epochs;
+        if (last) {
+            if (!finish_update(net, L, backend, chunk * steps, losses.data(), err)) return false;
+        } else {
+            backend.download(L.loss, losses.data(), size_t(chunk) * steps);  // the chunk's only readback
+            if (!check_backend(backend, err)) return false;
+        }
+        for (uint32_t k = 0; k < chunk; ++k) {
+            double sum = 0.0;  // weighted by batch rows: the short last batch counts for what it holds
+            for (uint32_t s = 0; s < steps; ++s) sum += double(losses[k * steps + s]) * std::min(B, n - s * B);
+            r.epoch_loss.push_back(float(sum / n));
+            if (hooks.on_epoch) hooks.on_epoch(epoch + int(k), r.epoch_loss.back());
+        }
+        epoch += int(chunk);
+        if (!last && hooks.should_stop && hooks.should_stop()) {
+            if (!finish_update(net, L, backend, 0, nullptr, err)) return false;
+            r.stopped = true;
+            break;
+        }
+    }
+    end(net, backend, true);
+    const BackendStats& s1 = backend.stats();
+    r.submits = s1.submits - s0.submits;
+    r.readbacks = s1.readbacks - s0.readbacks;
+    r.record_ms = s1.record_ms - s0.record_ms;
+    r.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (result) *result = std::move(r);
+    return true;
+}
+
+bool Trainer::step(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
+                   Backend& backend, float* loss, std::string* err) {
+    std::string e = check_config(cfg, false);
+    if (e.empty()) e = check_batch(net, X, T, rows, cfg.loss);
+    if (!e.empty()) return fail(err, e);
+    sync_optimizer(net, cfg.optimizer);
+    LayoutSpec spec;
+    spec.batch_rows = uint32_t(rows);
+    spec.loss_slots = 1;
+    spec.state_per_param = state_per_param_for(net);
+    spec.grads = true;
+    ArenaLayout L;
+    if (!begin(net, spec, backend, &L, err)) return false;
+    backend.upload(L.batch_x, X, rows * net.input_width());
+    backend.upload(L.batch_t, T, rows * net.output_width());
+    StepPlan p;
+    p.rows = uint32_t(rows);
+    p.loss = cfg.loss;
+    p.allow_fused = allow_fused_loss;
+    p.optimizer = cfg.optimizer;
+    p.hyper = next_hyper(cfg, cfg.learning_rate);
+    run_step(net, L, p, backend);
+    float value = 0.0f;
+    if (!finish_update(net, L, backend, 1, &value, err)) return false;
+    if (loss) *loss = value;
+    end(net, backend, true);
+    return true;
+}
+
+bool Trainer::gradients(Network& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
+                        float* loss_value, std::vector<float>* grads, std::string* err) {
+    std::string e = check_batch(net, X, T, rows, loss);
+    if (!e.empty()) return fail(err, e);
+    LayoutSpec spec;
+    spec.batch_rows = uint32_t(rows);
+    spec.loss_slots = 1;
+    spec.state_per_param = state_per_param_for(net);  // keeps any optimizer state where it is on the device
+    spec.grads = true;
+    ArenaLayout L;
+    if (!begin(net, spec, backend, &L, err)) return false;
+    backend.upload(L.batch_x, X, rows * net.input_width());
+    backend.upload(L.batch_t, T, rows * net.output_width());
+    StepPlan p;
+    p.rows = uint32_t(rows);
+    p.loss = loss;
+    p.allow_fused = allow_fused_loss;
+    p.update = false;
+    run_step(net, L, p, backend);
+    std::vector<float> tmp(L.grads + L.param_count - L.loss);  // loss | grads: one readback
+    backend.download(L.loss, tmp.data(), tmp.size());
+    if (!check_backend(backend, err)) return false;
+    if (loss_value) *loss_value = tmp[0];
+    if (grads) grads->assign(tmp.begin() + (L.grads - L.loss), tmp.end());
+    end(net, backend, spec.state_per_param > 0);
+    return true;
+}
+
+bool Trainer::predict(const Network& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
+                      std::string* err) {
+    std::string e = net.validate();
+    if (e.empty()) e = check_matrix("X", X, X ? rows * net.input_width() : 0, rows, net.input_width());
+    if (!e.empty()) return fail(err, e);
+    uint64_t per_row = net.input_width();
+    for (size_t i = 0; i < net.layer_count(); ++i) per_row += 2u * net.layer(i).output_width();  // Z and Y
+    const uint32_t chunk = uint32_t(std::clamp<uint64_t>(kPredictBudgetFloats / per_row, 1, rows));
+    LayoutSpec spec;
+    spec.batch_rows = chunk;
+    spec.state_per_param = state_per_param_for(net);
+    ArenaLayout L;
+    if (!begin(net, spec, backend, &L, err)) return false;
+    const uint32_t in = net.input_width(), out = net.output_width();
+    Y->resize(rows * out);
+    for (size_t r0 = 0; r0 < rows; r0 += chunk) {
+        const uint32_t m = uint32_t(std::min<size_t>(chunk, rows - r0));
+        backend.upload(L.batch_x, X + r0 * in, size_t(m) * in);
+        calls_.clear();
+        plan_forward(net, L, m, &calls_);
+        backend.run(calls_.data(), calls_.size());
+        backend.download(L.output(), Y->data() + r0 * out, size_t(m) * out);
+        if (!check_backend(backend, err)) return false;
+    }
+    end(net, backend, spec.state_per_param > 0);
+    return true;
+}
+
+}  // namespace lk

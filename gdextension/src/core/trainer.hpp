@@ -1,0 +1,120 @@
+// The training loop. A Trainer is the torch optimizer + training loop of one network on one backend: it owns
+// the optimizer state (Adam moments, step count), which persists across calls like a torch optimizer's, and
+// resets when the network's parameter layout or the optimizer kind changes (or on reset_optimizer()).
+//
+// Host copies (Network::params(), optimizer_state()) are the source of truth between calls: each call
+// uploads them if the device copy may be stale, and downloads them at the end. Not thread-safe: one call at a
+// time per Trainer, Network and Backend (an async trainer thread must own all three for the duration).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/arena_layout.hpp"
+#include "core/backend.hpp"
+#include "core/network.hpp"
+#include "core/plan.hpp"
+#include "core/schedule.hpp"
+
+namespace lk {
+
+struct TrainConfig {
+    Loss loss = Loss::MSE;
+    Optimizer optimizer = Optimizer::ADAM;
+    // beta1, beta2, epsilon, momentum, weight_decay are read from here. lr, bc1, bc2 and max_norm are
+    // overwritten for every step from learning_rate + schedule, the step count and clip_norm.
+    OptimizerHyper hyper = optimizer_info(Optimizer::ADAM).defaults;
+    float learning_rate = 0.001f;
+    Schedule schedule;
+    int epochs = 1;
+    int batch_size = 32;
+    float clip_norm = 0.0f;  // clip the global gradient L2 norm to this; 0 = off
+    uint64_t seed = 0;       // shuffling; each fit() replays the same permutation sequence for a seed
+    bool shuffle = true;
+    // Whole epochs are recorded into one GPU submit until at least this many steps are in it: one submit
+    // costs ~50-500 us of round trip, so tiny datasets must batch many steps per submit to use the GPU well.
+    int min_steps_per_submit = 64;
+
+    // The optimizer's own defaults (hyper and learning rate), e.g. sgd lr 0.01, adam lr 0.001.
+    static TrainConfig for_optimizer(Optimizer optimizer);
+};
+
+struct FitResult {
+    std::vector<float> epoch_loss;  // mean loss of each completed epoch, weighted by batch rows
+    uint64_t steps = 0;             // optimizer steps taken
+    uint64_t submits = 0;           // backend flushes (GPU submits) during this fit
+    uint64_t readbacks = 0;         // blocking downloads during this fit
+    double record_ms = 0.0;         // time building and recording (GPU) or executing (CPU) the kernels
+    double total_ms = 0.0;          // wall time of the whole fit() call
+    bool stopped = false;           // FitHooks::should_stop ended it early
+    std::string backend;            // Backend::name()
+    std::string device;             // Backend::device_name()
+};
+
+struct FitHooks {
+    // Called for each epoch, in order, after the readback of the chunk that completed it (from the thread
+    // running fit(); the Godot layer turns it into a deferred signal).
+    std::function<void(int epoch, float loss)> on_epoch;
+    // Polled after every chunk; returning true stops training there (parameters of the completed epochs are
+    // kept). Lets an async trainer thread be cancelled.
+    std::function<bool()> should_stop;
+};
+
+class Trainer {
+public:
+    // X: rows x input_width, T: rows x output_width (targets; one-hot for classification), row-major.
+    bool fit(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
+             FitResult* result, std::string* err, const FitHooks& hooks = {});
+    // One optimizer step on exactly these rows (no shuffling; the learning rate ignores the schedule).
+    bool step(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
+              float* loss, std::string* err);
+    // Forward + backward without an update: the mean loss and dL/dparams in Network::params() layout.
+    bool gradients(Network& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
+                   float* loss_value, std::vector<float>* grads, std::string* err);
+    // Forward only, in chunks so device memory stays bounded; Y gets rows x output_width values.
+    bool predict(const Network& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
+                 std::string* err);
+
+    void reset_optimizer();
+    uint64_t optimizer_steps() const { return t_; }
+    // The optimizer state in the kernels' layout (state k of parameter i at k*P + i), for saving a training
+    // session with the model; set it back with the network shape it belongs to.
+    const std::vector<float>& optimizer_state() const { return state_; }
+    bool set_optimizer_state(const Network& net, Optimizer optimizer, const std::vector<float>& state,
+                             uint64_t steps, std::string* err);
+
+    // Test-only knob: false forces the generic loss + activation-derivative path (see StepPlan::allow_fused).
+    bool allow_fused_loss = true;
+
+private:
+    void sync_optimizer(const Network& net, Optimizer optimizer);
+    uint32_t state_per_param_for(const Network& net) const;
+    bool begin(const Network& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* layout, std::string* err);
+    void end(const Network& net, Backend& backend, bool state_on_device);
+    bool check_backend(Backend& backend, std::string* err);
+    OptimizerHyper next_hyper(const TrainConfig& cfg, float lr);
+    void run_step(const Network& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend);
+    bool finish_update(Network& net, const ArenaLayout& layout, Backend& backend, uint32_t losses, float* loss_out,
+                       std::string* err);
+
+    // Optimizer state: valid for the network layout with hash state_shape_ and optimizer state_kind_.
+    std::vector<float> state_;
+    uint64_t state_shape_ = 0;
+    Optimizer state_kind_ = Optimizer::SGD;
+    bool has_state_ = false;
+    uint64_t t_ = 0;
+
+    // What the device holds, as of the end of our last call; any mismatch means "upload again".
+    struct DeviceCache {
+        const Backend* backend = nullptr;
+        uint64_t epoch = 0, net_id = 0, params_version = 0, shape = 0;
+        uint32_t state_count = 0;  // floats of state_ on the device right after the params
+        bool valid = false;
+    } dev_;
+
+    std::vector<KernelCall> calls_;  // reused between steps to avoid reallocating
+};
+
+}  // namespace lk

@@ -1,0 +1,111 @@
+#include "core/validate.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/trainer.hpp"
+
+namespace lk {
+
+namespace {
+std::string num(double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+std::string position(const std::string& what, size_t i, size_t width) {
+    if (width == 0) return what + "[" + std::to_string(i) + "]";
+    return what + " row " + std::to_string(i / width) + ", column " + std::to_string(i % width);
+}
+}  // namespace
+
+std::string check_finite(const std::string& what, const float* values, size_t n, size_t width) {
+    for (size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(values[i])) {
+            return position(what, i, width) + " is " + num(values[i]) + "; every value must be finite";
+        }
+    }
+    return "";
+}
+
+std::string check_row_width(const std::string& what, size_t row, size_t got, size_t expected) {
+    if (got == expected) return "";
+    return what + " row " + std::to_string(row) + " has " + std::to_string(got) + " values, expected " +
+           std::to_string(expected);
+}
+
+std::string check_matrix(const std::string& what, const float* values, size_t n, size_t rows, size_t width) {
+    if (rows == 0) return what + " is empty; expected at least one row";
+    if (n != rows * width) {
+        return what + " has " + std::to_string(n) + " values, expected " + std::to_string(rows) + " rows x " +
+               std::to_string(width) + " = " + std::to_string(rows * width);
+    }
+    if (values == nullptr) return what + " is missing";
+    return check_finite(what, values, n, width);
+}
+
+std::string check_targets(Loss loss, const float* T, size_t rows, size_t width) {
+    const std::string name = loss_info(loss).name;
+    for (size_t r = 0; r < rows; ++r) {
+        double sum = 0.0;
+        for (size_t c = 0; c < width; ++c) {
+            const float t = T[r * width + c];
+            if ((loss == Loss::BCE && (t < 0.0f || t > 1.0f)) || (loss == Loss::CCE && t < 0.0f)) {
+                return position("targets", r * width + c, width) + " is " + num(t) + "; " + name +
+                       (loss == Loss::BCE ? " targets must be in [0, 1]" : " targets must be >= 0");
+            }
+            sum += t;
+        }
+        if (loss == Loss::CCE && std::fabs(sum - 1.0) > 1e-3) {
+            return "targets row " + std::to_string(r) + " sums to " + num(sum) +
+                   "; cce targets must be distributions summing to 1 (one-hot rows for class labels)";
+        }
+    }
+    return "";
+}
+
+std::string check_labels(const int64_t* labels, size_t n, uint32_t classes) {
+    if (n == 0) return "labels are empty; expected at least one";
+    for (size_t i = 0; i < n; ++i) {
+        if (labels[i] < 0 || labels[i] >= int64_t(classes)) {
+            return "label " + std::to_string(i) + " is " + std::to_string(labels[i]) + ", expected a class in [0, " +
+                   std::to_string(classes) + ")";
+        }
+    }
+    return "";
+}
+
+void one_hot(const int64_t* labels, size_t n, uint32_t classes, std::vector<float>* out) {
+    out->assign(n * classes, 0.0f);
+    for (size_t i = 0; i < n; ++i) (*out)[i * classes + size_t(labels[i])] = 1.0f;
+}
+
+std::string check_config(const TrainConfig& cfg, bool for_fit) {
+    if (int(cfg.loss) >= LOSS_COUNT) return "unknown loss id " + std::to_string(int(cfg.loss));
+    if (int(cfg.optimizer) >= OPTIMIZER_COUNT) {
+        return "unknown optimizer id " + std::to_string(int(cfg.optimizer));
+    }
+    if (!(std::isfinite(cfg.learning_rate) && cfg.learning_rate > 0.0f)) {
+        return "learning_rate must be a finite number > 0, got " + num(cfg.learning_rate);
+    }
+    const OptimizerHyper& h = cfg.hyper;
+    if (!(h.beta1 >= 0.0f && h.beta1 < 1.0f)) return "beta1 must be in [0, 1), got " + num(h.beta1);
+    if (!(h.beta2 >= 0.0f && h.beta2 < 1.0f)) return "beta2 must be in [0, 1), got " + num(h.beta2);
+    if (!(std::isfinite(h.epsilon) && h.epsilon > 0.0f)) return "epsilon must be > 0, got " + num(h.epsilon);
+    if (!(h.momentum >= 0.0f && h.momentum < 1.0f)) return "momentum must be in [0, 1), got " + num(h.momentum);
+    if (!(std::isfinite(h.weight_decay) && h.weight_decay >= 0.0f)) {
+        return "weight_decay must be >= 0, got " + num(h.weight_decay);
+    }
+    if (!(std::isfinite(cfg.clip_norm) && cfg.clip_norm >= 0.0f)) {
+        return "clip_norm must be >= 0 (0 = off), got " + num(cfg.clip_norm);
+    }
+    if (!for_fit) return "";
+    if (cfg.epochs < 1) return "epochs must be >= 1, got " + std::to_string(cfg.epochs);
+    if (cfg.batch_size < 1) return "batch_size must be >= 1, got " + std::to_string(cfg.batch_size);
+    if (cfg.min_steps_per_submit < 1) {
+        return "min_steps_per_submit must be >= 1, got " + std::to_string(cfg.min_steps_per_submit);
+    }
+    return validate_schedule(cfg.schedule, cfg.learning_rate);
+}
+
+}  // namespace lk

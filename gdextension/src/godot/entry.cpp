@@ -1,0 +1,40 @@
+// The library's entry point: loads the interface, registers LearnKit's classes at the SCENE level and
+// removes them again on shutdown.
+#include "gdx_interface.hpp"
+#include "api/backends.hpp"
+#include "glue.hpp"
+
+namespace {
+
+void initialize(void*, GDExtensionInitializationLevel level) {
+    if (level != GDEXTENSION_INITIALIZATION_SCENE) return;
+    gd::detail::init_builtins();
+    lk::glue::register_classes();
+}
+
+void deinitialize(void*, GDExtensionInitializationLevel level) {
+    if (level != GDEXTENSION_INITIALIZATION_SCENE) return;
+    // GPU resources go before the classes and the engine they live in (godot#71003).
+    lk::api::shutdown_backends();
+    lk::glue::unregister_classes();
+}
+
+}  // namespace
+
+extern "C" {
+// Named in learnkit.gdextension (entry_symbol).
+__attribute__((visibility("default"))) GDExtensionBool learnkit_library_init(
+    GDExtensionInterfaceGetProcAddress get_proc_address, GDExtensionClassLibraryPtr library,
+    GDExtensionInitialization* init) {
+    const char* missing = nullptr;
+    if (!gdx::load(get_proc_address, library, &missing)) {
+        // print_error itself may be what is missing, so there is no safe way to report more.
+        return 0;
+    }
+    init->minimum_initialization_level = GDEXTENSION_INITIALIZATION_SCENE;
+    init->userdata = nullptr;
+    init->initialize = initialize;
+    init->deinitialize = deinitialize;
+    return 1;
+}
+}
