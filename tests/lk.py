@@ -7,12 +7,36 @@ arrive bit for bit (see godot_project/tests/cases/util.gd).
 from __future__ import annotations
 
 import base64
+import functools
+import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 from reference import Layer, Params
 
 BACKENDS = ("cpu", "gpu")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def spec():
+    """The validated catalogue of codegen/spec/*.yaml (activations, losses, optimizers, initializers): the tests
+    cover every entry, so a new one is tested at once (and fails until reference.py knows it)."""
+    sys.path.insert(0, str(ROOT / "codegen"))
+    from lk_codegen import catalogue
+
+    return catalogue.load()
+
+
+def loss_link(loss: str) -> str:
+    """The output activation a loss pairs with in the spec (mse: identity, bce: sigmoid, cce: softmax)."""
+    return next(entry.link for entry in spec().losses if entry.name == loss)
+
+
+def loss_targets(loss: str) -> str:
+    """The kind of targets a loss takes in the spec: real, probability or distribution."""
+    return next(entry.targets for entry in spec().losses if entry.name == loss)
 
 
 def enc(a: np.ndarray) -> dict:
@@ -62,12 +86,15 @@ def as64(params: Params) -> Params:
 
 
 def random_targets(rng: np.random.Generator, loss: str, rows: int, width: int) -> np.ndarray:
-    """float32 targets that suit a loss: any reals for mse, 0/1 for bce, one-hot rows for cce."""
-    if loss == "mse":
+    """float32 targets of the kind the loss takes (spec key `targets`): reals, 0/1 labels, one-hot rows."""
+    kind = loss_targets(loss)
+    if kind == "real":
         return rng.normal(0, 1, (rows, width)).astype(np.float32)
-    if loss == "bce":
+    if kind == "probability":
         return rng.integers(0, 2, (rows, width)).astype(np.float32)
-    return np.eye(width, dtype=np.float32)[rng.integers(0, width, rows)]
+    if kind == "distribution":
+        return np.eye(width, dtype=np.float32)[rng.integers(0, width, rows)]
+    raise ValueError(f"loss {loss!r} takes targets of kind {kind!r}: teach random_targets about it")
 
 
 def for_backend(cases: Iterable[dict], backend: str) -> list[dict]:

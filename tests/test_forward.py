@@ -17,6 +17,7 @@ from lk import (
     layers_case,
     ok,
     random_params,
+    spec,
 )
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
@@ -26,8 +27,9 @@ pytestmark = pytest.mark.usefixtures("godot_ready")
 # tolerance (measured), so these leave room for other summation orders but catch any real mistake.
 RTOL, ATOL = 1e-4, 1e-5
 
-ACTIVATIONS = [("identity", 0.01), ("sigmoid", 0.01), ("tanh", 0.01), ("relu", 0.01), ("leaky_relu", 0.01),
-               ("leaky_relu", 0.2), ("softmax", 0.01)]
+# Every activation of the spec, at its default alpha, and at alpha 0.2 when it has one.
+ACTIVATIONS = [(a.name, a.params.get("alpha", 0.01)) for a in spec().activations] + [
+    (a.name, 0.2) for a in spec().activations if "alpha" in a.params]
 SHAPES = [  # (layer sizes, batch, input scale)
     ([1, 127, 7], 33, 1.0),
     ([127, 1], 1, 1.0),
@@ -42,7 +44,7 @@ def make_cases() -> list[dict]:
     for act, alpha in ACTIVATIONS:
         for sizes, batch, scale in SHAPES:
             layers = chain(sizes, [act] * (len(sizes) - 1), alpha)
-            cases.append(case(f"{act}{alpha if act == 'leaky_relu' else ''}-{'x'.join(map(str, sizes))}-b{batch}"
+            cases.append(case(f"{act}{alpha if alpha != 0.01 else ''}-{'x'.join(map(str, sizes))}-b{batch}"
                               f"-s{scale:g}", layers, random_params(rng, layers), rng, batch, scale))
     mixed = chain([7, 127, 33, 7], ["relu", "tanh", "softmax"])
     cases.append(case("mixed-rows-as-arrays", mixed, random_params(rng, mixed), rng, 7, 1.0, row_type="array"))

@@ -21,6 +21,7 @@ from lk import (
     ok,
     random_params,
     random_targets,
+    spec,
 )
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
@@ -47,22 +48,34 @@ SETUPS = [
     ("cce", "leaky_relu", "softmax", [1, 7, 7], 7, True),
     ("cce", "sigmoid", "softmax", [127, 33, 3], 1, False),
 ]
+# Plus every entry of the spec: each activation as the hidden and as the output layer of an mse network, each
+# loss after the output activation it pairs with (its `link`).
+SETUPS += [("mse", a.name, "identity", [7, 7, 3], 7, False) for a in spec().activations]
+SETUPS += [("mse", "tanh", a.name, [7, 7, 3], 7, False) for a in spec().activations]
+SETUPS += [(entry.name, "tanh", entry.link, [7, 7, 3], 7, False) for entry in spec().losses]
+# Extreme inputs (+-100): saturated units must give finite, correct gradients, not NaN.
+EXTREME = [("cce", "tanh", "softmax", [7, 33, 7], 7, False), ("mse", "sigmoid", "sigmoid", [7, 33, 7], 7, False),
+           ("mse", "leaky_relu", "identity", [7, 33, 1], 7, False)]
 
 
 def make_cases() -> list[dict]:
     rng = np.random.default_rng(7)
     cases = []
-    for loss, hidden, output, sizes, batch, labels in SETUPS:
+    setups = [(setup, 1.0) for setup in SETUPS] + [(setup, 100.0) for setup in EXTREME]
+    for (loss, hidden, output, sizes, batch, labels), scale in setups:
         layers = chain(sizes, [hidden] * (len(sizes) - 2) + [output], alpha=0.1)
         params = random_params(rng, layers)
         while True:  # Keep relu's kink away from every pre-activation so that finite differences are smooth.
-            x = rng.uniform(-1, 1, (batch, sizes[0])).astype(np.float32)
+            x = (rng.uniform(-1, 1, (batch, sizes[0])) * scale).astype(np.float32)
             trace = ref.Trace()
             ref.forward(layers, as64(params), x.astype(np.float64), trace)
             if min(np.abs(z).min() for z in trace.z) > 1e-3:
                 break
         t = random_targets(rng, loss, batch, sizes[-1])
-        name = f"{loss}-{hidden}-{output}-{'x'.join(map(str, sizes))}-b{batch}{'-labels' if labels else ''}"
+        name = (f"{loss}-{hidden}-{output}-{'x'.join(map(str, sizes))}-b{batch}{'-labels' if labels else ''}"
+                f"{'-x100' if scale != 1.0 else ''}")
+        if name in _REFS:
+            continue  # A spec-driven setup that the hand-picked ones already cover.
         c = {"id": name, "kind": "gradients.compute", "layers": layers_case(layers), "params": enc_params(params),
              "loss": loss, "x": enc(x)}
         if labels:

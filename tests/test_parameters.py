@@ -67,7 +67,8 @@ def make_cases() -> list[dict]:
         cases.append({"id": cid, "kind": "params.roundtrip", "layers": layers_case(layers),
                       "params": enc_params(_PARAMS[cid])})
     for cid, (sizes, init, seed) in INITS.items():
-        cases.append({"id": cid, "kind": "params.init", "layers": layers_case(chain(sizes, ["relu"] * (len(sizes) - 1))),
+        layers = chain(sizes, ["relu"] * (len(sizes) - 1))
+        cases.append({"id": cid, "kind": "params.init", "layers": layers_case(layers),
                       "init": init, "seed": seed})
     for init in ("kaiming", "xavier"):
         cases.append({"id": f"seed-init-{init}", "kind": "params.seed_init", "sizes": [4, 32, 16, 3], "init": init})

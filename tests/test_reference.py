@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import reference as ref
 import torch
-from lk import as64, chain, random_params, random_targets
+from lk import as64, chain, random_params, random_targets, spec
 
 TORCH_ACTIVATIONS = {
     "identity": lambda a: torch.nn.Identity(),
@@ -101,7 +101,8 @@ def test_optimizer_and_fit_match_torch(name: str) -> None:
         losses = []
         for start in range(0, 29, 8):
             opt.zero_grad()
-            value = TORCH_LOSSES["cce"](model(torch.from_numpy(x[start:start + 8])), torch.from_numpy(t[start:start + 8]))
+            xb, tb = torch.from_numpy(x[start:start + 8]), torch.from_numpy(t[start:start + 8])
+            value = TORCH_LOSSES["cce"](model(xb), tb)
             value.backward()
             if spec.clip_norm:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), spec.clip_norm)
@@ -129,3 +130,16 @@ def test_cosine_matches_torch_scheduler() -> None:
         opt.step()
         sched.step()
     assert ref.cosine_lr(1000, 1e-2, 300, 3e-4) == 3e-4
+
+
+def test_reference_covers_the_spec() -> None:
+    """A new activation, loss or optimizer in codegen/spec/*.yaml needs its NumPy reference in reference.py."""
+    z = np.linspace(-3, 3, 12).reshape(3, 4)
+    y = ref.activate("softmax", z)
+    for entry in spec().activations:
+        ref.activation_backward(entry.name, z, ref.activate(entry.name, z), np.ones_like(z))
+    for entry in spec().losses:
+        ref.loss_backward(entry.name, y, y)
+        assert ref.loss(entry.name, y, y) == pytest.approx(ref.loss(entry.name, y, y))
+    for entry in spec().optimizers:
+        ref.Optimizer(ref.OptimizerSpec(entry.name)).step([(z, z[0])], [(z, z[0])], 0.1)

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from . import catalogue
 from .output import REPO, environment, stamp, write_if_changed
 
 SPEC = REPO / "codegen" / "spec" / "api.yaml"
@@ -138,8 +139,44 @@ class _Resolver:
         raise SpecError(f"{where}: cannot express default {value!r} for type {t.spec}")
 
 
+_KEYS = {
+    "class": {"name", "inherits", "doc", "impl", "singleton", "enums", "properties", "methods", "signals"},
+    "method": {"name", "returns", "args", "doc", "cpp"},
+    "property": {"name", "type", "doc", "readonly"},
+    "signal": {"name", "args", "doc"},
+    "arg": {"name", "type", "default"},
+}
+
+
+def _check_keys(kind: str, entry: dict, where: str) -> None:
+    unknown = set(entry) - _KEYS[kind]
+    if unknown:
+        line = getattr(entry, "line", "?")
+        raise SpecError(f"api.yaml:{line}: {where}: unknown key(s) {sorted(unknown)}; known: {sorted(_KEYS[kind])}")
+
+
+def _read_spec() -> dict:
+    """api.yaml with duplicate keys rejected (plain YAML would keep the last one silently)."""
+    try:
+        spec = yaml.load(SPEC.read_text(encoding="utf-8"), Loader=catalogue._Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as e:
+        raise SpecError(f"api.yaml: {e}") from e
+    for c in spec["classes"]:
+        _check_keys("class", c, c.get("name", "?"))
+        for kind, key in (("method", "methods"), ("property", "properties"), ("signal", "signals")):
+            for m in c.get(key) or []:
+                _check_keys(kind, m, f"{c.get('name')}.{m.get('name')}")
+                for a in m.get("args") or []:
+                    _check_keys("arg", a, f"{c.get('name')}.{m.get('name')}({a.get('name')})")
+    names = [c["name"] for c in spec["classes"]]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise SpecError(f"api.yaml: classes declared twice: {sorted(dupes)}")
+    return spec
+
+
 def load() -> tuple[list[Cls], str]:
-    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    spec = _read_spec()
     raw = {c["name"]: c for c in spec["classes"]}
     enums: dict[str, list[str]] = {}
     for c in spec["classes"]:

@@ -24,29 +24,33 @@ var _areas: Dictionary = {}  # area name -> GDScript, or String (why it could no
 
 func _initialize() -> void:
 	OS.add_logger(_capture)
-	var code := _main(OS.get_cmdline_user_args())
+	# NOTE: a function stopped by a script error returns its type's default (false): that is a runner failure too.
+	var completed := _main(OS.get_cmdline_user_args())
 	OS.remove_logger(_capture)
-	quit(code)
+	quit(0 if completed else 2)
 
 
-func _main(args: PackedStringArray) -> int:
+## Runs the cases file named on the command line; true when every case ran and the results were written.
+func _main(args: PackedStringArray) -> bool:
 	var cases_path := _option(args, "--cases")
 	var out_path := _option(args, "--out")
 	if cases_path.is_empty() or out_path.is_empty():
 		printerr("runner: usage: -s res://tests/runner.gd -- --cases CASES.json --out RESULTS.json (got %s)" % [args])
-		return 2
+		return false
 	var text := FileAccess.get_file_as_string(cases_path)
 	if text.is_empty():
-		printerr("runner: cannot read the cases file '%s' (%s)" % [cases_path, error_string(FileAccess.get_open_error())])
-		return 2
+		printerr("runner: cannot read the cases file '%s' (%s)" % [cases_path,
+				error_string(FileAccess.get_open_error())])
+		return false
 	var json := JSON.new()
 	if json.parse(text) != OK or typeof(json.data) != TYPE_ARRAY:
-		printerr("runner: '%s' is not a JSON list of cases (line %d: %s)" % [cases_path, json.get_error_line(), json.get_error_message()])
-		return 2
+		printerr("runner: '%s' is not a JSON list of cases (line %d: %s)" % [cases_path, json.get_error_line(),
+				json.get_error_message()])
+		return false
 	var progress := FileAccess.open(out_path + ".progress", FileAccess.WRITE)
 	if progress == null:
 		printerr("runner: cannot write '%s.progress' (%s)" % [out_path, error_string(FileAccess.get_open_error())])
-		return 2
+		return false
 	var results: Array = []
 	for item: Variant in json.data:
 		var case: Dictionary = item if typeof(item) == TYPE_DICTIONARY else {"id": str(item), "kind": ""}
@@ -60,10 +64,10 @@ func _main(args: PackedStringArray) -> int:
 	var out := FileAccess.open(out_path, FileAccess.WRITE)
 	if out == null:
 		printerr("runner: cannot write '%s' (%s)" % [out_path, error_string(FileAccess.get_open_error())])
-		return 2
+		return false
 	out.store_string(JSON.stringify(results, "", false, true))
 	out.close()
-	return 0
+	return true
 
 
 ## Runs one case and returns its result; never stops the run.
@@ -82,7 +86,8 @@ func _run_case(case: Dictionary) -> Dictionary:
 		if area is String:
 			error = area
 		elif not (area as GDScript).has_method(parts[1]):
-			error = "unknown case kind '%s': %s%s.gd has no static function '%s'" % [kind, CASES_DIR, parts[0], parts[1]]
+			error = "unknown case kind '%s': %s%s.gd has no static function '%s'" % [kind, CASES_DIR, parts[0],
+					parts[1]]
 		else:
 			var returned: Variant = (area as GDScript).call(parts[1], case)
 			if typeof(returned) == TYPE_DICTIONARY:

@@ -23,10 +23,18 @@ bool Backend::in_range(const char* what, size_t off, size_t n, size_t cap) {
 }
 
 bool Backend::reserve(size_t floats, size_t uints, std::string* err) {
-    if (floats <= float_cap_ && uints <= uint_cap_) return true;
+    // Shrink an arena far larger than needed: on Godot's RenderingDevice every upload and readback costs in
+    // proportion to the whole buffer, not the bytes moved (measured on an H100: a 4-byte readback took 67 ms
+    // from a 320 MB arena left by a big GEMM, 0.7 ms from a small one). Keep up to 4x (and 16 MB) of slack so
+    // alternating sizes do not reallocate every call.
+    constexpr size_t kSlackFloats = size_t(4) << 20;
+    const bool oversized = float_cap_ > kSlackFloats && float_cap_ > 4 * floats;
+    if (floats <= float_cap_ && uints <= uint_cap_ && !oversized) return true;
     flush();  // a GPU backend replaces its buffers; queued calls must not refer to the old ones
-    floats = std::max(floats, float_cap_);
-    uints = std::max(uints, uint_cap_);
+    if (!oversized) {
+        floats = std::max(floats, float_cap_);
+        uints = std::max(uints, uint_cap_);
+    }
     std::string e;
     if (!do_reserve(floats, uints, &e)) {
         if (err) *err = e.empty() ? "could not allocate " + std::to_string(floats) + " floats on " + name() : e;

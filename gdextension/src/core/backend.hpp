@@ -32,7 +32,8 @@ public:
     virtual std::string name() const = 0;         // short id: "cpu", "gpu"
     virtual std::string device_name() const = 0;  // human-readable, e.g. the GPU's name
 
-    // Makes the arenas at least this large. Growing may discard their contents (callers re-upload).
+    // Makes the arenas at least this large (and shrinks one far larger than needed, see backend.cpp).
+    // Reallocating may discard their contents (callers re-upload; write_epoch() changes).
     bool reserve(size_t floats, size_t uints, std::string* err);
     size_t float_capacity() const { return float_cap_; }
     size_t uint_capacity() const { return uint_cap_; }
@@ -54,7 +55,7 @@ public:
     void clear_error() { error_.clear(); }
 
 protected:
-    virtual bool do_reserve(size_t floats, size_t uints, std::string* err) = 0;  // only to grow
+    virtual bool do_reserve(size_t floats, size_t uints, std::string* err) = 0;  // grow or shrink
     virtual void do_upload(size_t off, const float* src, size_t n) = 0;       // never with calls pending
     virtual void do_upload_indices(size_t off, const uint32_t* src, size_t n) = 0;
     virtual void do_download(size_t off, float* dst, size_t n) = 0;           // never with calls pending

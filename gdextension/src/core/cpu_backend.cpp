@@ -9,8 +9,10 @@ namespace lk {
 
 bool CpuBackend::do_reserve(size_t floats, size_t uints, std::string* err) {
     try {
+        const bool shrink = floats < arena_.size();
         arena_.resize(floats);  // keeps contents; the interface does not require it
         iarena_.resize(uints);
+        if (shrink) arena_.shrink_to_fit();
     } catch (const std::bad_alloc&) {
         *err = "out of host memory for an arena of " + std::to_string(floats) + " floats";
         return false;

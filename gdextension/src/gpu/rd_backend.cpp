@@ -1,11 +1,25 @@
 #include "gpu/rd_backend.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/kernels.hpp"
 
 namespace lk {
+
+struct RdBackend::OpTimer {
+    RdBackend* self;
+    Op op;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~OpTimer() {
+        if (!self->profile_) return;
+        self->op_ms_[op] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        self->op_calls_[op] += 1;
+    }
+};
 
 namespace {
 gd::PackedByteArray bytes_of(const void* src, size_t n) {
@@ -33,10 +47,30 @@ RdBackend::RdBackend(gd::RenderingDevice rd) : rd_(rd) {
     vendor_ = rd_.get_device_vendor_name().utf8();
     pipelines_.resize(KERNEL_COUNT);
     push_bytes_.resize(sizeof(Push));
+    const char* profile = std::getenv("LEARNKIT_PROFILE");
+    profile_ = profile && (std::string(profile) == "1" || std::string(profile) == "ops");
+    profile_calls_each_ = profile && std::string(profile) == "1";
+    profile_ms_.assign(KERNEL_COUNT, 0.0);
+    profile_calls_.assign(KERNEL_COUNT, 0);
 }
 
 RdBackend::~RdBackend() {
     if (list_ >= 0) do_flush();
+    if (profile_) {
+        std::printf("LearnKit GPU profile (%s): kernel, calls, total ms, us per call\n", device_name_.c_str());
+        for (uint32_t k = 0; k < KERNEL_COUNT; ++k) {
+            if (!profile_calls_[k]) continue;
+            std::printf("  %-40s %8llu %10.3f %10.2f\n", kernel_info(Kernel(k)).name,
+                        (unsigned long long)profile_calls_[k], profile_ms_[k],
+                        1000.0 * profile_ms_[k] / double(profile_calls_[k]));
+        }
+        const char* names[OP_COUNT] = {"reserve", "upload", "upload_indices", "download", "flush"};
+        for (int op = 0; op < OP_COUNT; ++op) {
+            std::printf("  [%-38s] %8llu %10.3f %10.2f\n", names[op], (unsigned long long)op_calls_[op], op_ms_[op],
+                        op_calls_[op] ? 1000.0 * op_ms_[op] / double(op_calls_[op]) : 0.0);
+        }
+        std::fflush(stdout);
+    }
     // Freeing a shader also frees its pipeline and uniform sets; freeing those again would error
     // (godot#103073). Everything must go before the device itself (godot#71003).
     for (Pipeline& p : pipelines_) {
@@ -48,6 +82,7 @@ RdBackend::~RdBackend() {
 }
 
 bool RdBackend::do_reserve(size_t floats, size_t uints, std::string* err) {
+    OpTimer timer{this, OP_RESERVE};
     // Freeing a buffer frees the uniform sets that use it; they are rebuilt on the next dispatch.
     if (arena_.is_valid()) rd_.free_rid(arena_);
     if (iarena_.is_valid()) rd_.free_rid(iarena_);
@@ -64,16 +99,19 @@ bool RdBackend::do_reserve(size_t floats, size_t uints, std::string* err) {
 
 void RdBackend::do_upload(size_t off, const float* src, size_t n) {
     if (n == 0) return;
+    OpTimer timer{this, OP_UPLOAD};
     rd_.buffer_update(arena_, int64_t(off * 4), int64_t(n * 4), bytes_of(src, n * 4));
 }
 
 void RdBackend::do_upload_indices(size_t off, const uint32_t* src, size_t n) {
     if (n == 0) return;
+    OpTimer timer{this, OP_UPLOAD_INDICES};
     rd_.buffer_update(iarena_, int64_t(off * 4), int64_t(n * 4), bytes_of(src, n * 4));
 }
 
 void RdBackend::do_download(size_t off, float* dst, size_t n) {
     if (n == 0) return;
+    OpTimer timer{this, OP_DOWNLOAD};
     gd::PackedByteArray data = rd_.buffer_get_data(arena_, int64_t(off * 4), int64_t(n * 4));
     if (size_t(data.size()) != n * 4) {
         fail("GPU readback returned " + std::to_string(data.size()) + " bytes, expected " + std::to_string(n * 4));
@@ -152,10 +190,19 @@ void RdBackend::do_run(const KernelCall* calls, size_t n) {
         rd_.compute_list_dispatch(list_, c.groups[0], c.groups[1], c.groups[2]);
         // Every call may read what the previous one wrote (one arena): order them.
         rd_.compute_list_add_barrier(list_);
+        if (profile_calls_each_) {
+            const auto start = std::chrono::steady_clock::now();
+            do_flush();
+            profile_ms_[size_t(c.kernel)] +=
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+            profile_calls_[size_t(c.kernel)] += 1;
+            if (i + 1 < n) list_ = rd_.compute_list_begin();
+        }
     }
 }
 
 void RdBackend::do_flush() {
+    OpTimer timer{this, OP_FLUSH};
     if (list_ >= 0) {
         rd_.compute_list_end();
         list_ = -1;

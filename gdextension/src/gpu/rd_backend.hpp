@@ -45,6 +45,17 @@ private:
     std::vector<Pipeline> pipelines_;
     int64_t list_ = -1;               // open compute list id, -1 when none
     gd::PackedByteArray push_bytes_;  // reused for every push constant (no allocation per dispatch)
+
+    // LEARNKIT_PROFILE=1: submit and wait after every call, and print the wall time per kernel at exit.
+    // Slow (a round trip per call) but it tells which kernel dominates on a given GPU.
+    // LEARNKIT_PROFILE=ops: only time uploads, downloads, reserves and flushes (no extra round trips).
+    bool profile_ = false, profile_calls_each_ = false;
+    std::vector<double> profile_ms_;
+    std::vector<uint64_t> profile_calls_;
+    enum Op { OP_RESERVE, OP_UPLOAD, OP_UPLOAD_INDICES, OP_DOWNLOAD, OP_FLUSH, OP_COUNT };
+    double op_ms_[OP_COUNT] = {};
+    uint64_t op_calls_[OP_COUNT] = {};
+    struct OpTimer;  // adds the scope's wall time to op_ms_ when profiling
 };
 
 }  // namespace lk

@@ -132,7 +132,9 @@ static func fit_flat_wrong_size(c: Dictionary) -> Dictionary:
 	var net := _net(c)
 	var trainer := LearnKit.trainer(net, {"device": c.get("device", "auto")})
 	var before := _params(net)
-	return _after(net, before, trainer.fit_flat(PackedFloat32Array([1, 2, 3, 4, 5, 6, 7]), PackedFloat32Array([0, 1, 0, 1, 0, 0]), 2))
+	var x := PackedFloat32Array([1, 2, 3, 4, 5, 6, 7])  # 2 rows of 4 need 8 values
+	var t := PackedFloat32Array([0, 1, 0, 1, 0, 0])
+	return _after(net, before, trainer.fit_flat(x, t, 2))
 
 
 static func step_wrong_width(c: Dictionary) -> Dictionary:

@@ -26,7 +26,10 @@ static func init(c: Dictionary) -> Dictionary:
 
 ## The initial parameters of the seed API: LearnKit.nn.network("sizes", null, RELU, SOFTMAX, "init").
 static func seed_init(c: Dictionary) -> Dictionary:
-	var init: int = LearnKit.WeightInitialization.XAVIER if c.init == "xavier" else LearnKit.WeightInitialization.KAIMING
-	var net := LearnKit.nn.network(Util.ints(c.sizes), null, LearnKit.ActivationType.RELU, LearnKit.ActivationType.SOFTMAX, init)
+	var init: int = LearnKit.WeightInitialization.KAIMING
+	if c.init == "xavier":
+		init = LearnKit.WeightInitialization.XAVIER
+	var net := LearnKit.nn.network(Util.ints(c.sizes), null, LearnKit.ActivationType.RELU,
+			LearnKit.ActivationType.SOFTMAX, init)
 	return {"params": Util.encode_params(net.get_parameters(), net), "layers": net.get_layers(),
 			"device": net.device}

@@ -73,7 +73,8 @@ static func decode_params(params: Array) -> Array:
 
 ## LearnKit.dense() of a layer description (JSON numbers arrive as floats: cast them).
 static func dense(l: Dictionary) -> LKDense:
-	return LearnKit.dense(int(l.inputs), int(l.outputs), str(l.get("activation", "identity")), float(l.get("alpha", 0.01)))
+	return LearnKit.dense(int(l.inputs), int(l.outputs), str(l.get("activation", "identity")),
+			float(l.get("alpha", 0.01)))
 
 
 ## Builds the network a case describes (see the class description); null after a push_error.
@@ -97,7 +98,8 @@ static func network(c: Dictionary) -> LKNetwork:
 ## "beta1", "beta2", "epsilon"} (missing keys take the factories' defaults).
 static func optimizer(o: Dictionary) -> LKOptimizer:
 	if o.get("kind", "adam") == "sgd":
-		return LearnKit.sgd(float(o.get("momentum", 0.0)), float(o.get("weight_decay", 0.0)), float(o.get("clip_norm", 0.0)))
+		return LearnKit.sgd(float(o.get("momentum", 0.0)), float(o.get("weight_decay", 0.0)),
+				float(o.get("clip_norm", 0.0)))
 	return LearnKit.adam(float(o.get("beta1", 0.9)), float(o.get("beta2", 0.999)), float(o.get("epsilon", 1e-8)),
 			float(o.get("weight_decay", 0.0)), float(o.get("clip_norm", 0.0)))
 
