@@ -25,7 +25,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "codegen"))
 
-from lk_codegen import catalogue, kernels  # noqa: E402
+from lk_codegen import catalogue, kernels
 
 F64 = np.ndarray
 CAT = catalogue.load()
@@ -180,29 +180,47 @@ _CTYPES = {"P": np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS"),
            "u": ctypes.c_uint32, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p, None: None}
 
 
-@pytest.fixture(scope="session")
-def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    """The generated kernels + wrapper, built with g++ -O2."""
+def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """Compiles the generated kernels in `out` with the test wrapper into lib<name>.so and loads it."""
     gxx = shutil.which("g++")
     assert gxx, "g++ is required to build the generated CPU kernels"
-    out = tmp_path_factory.mktemp("gen")
-    written = kernels.generate(out)
-    assert {p.name for p in written} >= {"kernels.hpp", "kernels.cpp", "cpu_kernels.cpp", "kernel_slots.hpp"}
     wrapper = WRAPPER.replace("HYPER_TO_ARRAY", " ".join(f"out[{i}] = h.{n};" for i, n in enumerate(HYPER)))
     wrapper = wrapper.replace("HYPER_FROM_ARRAY", " ".join(f"h.{n} = hyper[{i}];" for i, n in enumerate(HYPER)))
     (out / "wrapper.cpp").write_text(wrapper, encoding="utf-8")
-    so = out / "liblk_test.so"
-    cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
+    so = out / f"lib{name}.so"
+    cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *defines,
            f"-I{REPO / 'gdextension' / 'src'}", f"-I{out}",
            str(out / "kernels.cpp"), str(out / "cpu_kernels.cpp"), str(out / "wrapper.cpp"), "-o", str(so)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     dll = ctypes.CDLL(str(so))
-    for name, (res, args) in _SIGNATURES.items():
-        fn = getattr(dll, name)
+    for fn_name, (res, args) in _SIGNATURES.items():
+        fn = getattr(dll, fn_name)
         fn.restype = _CTYPES[res] if res else None
         fn.argtypes = [_CTYPES[c] for c in args]
     return dll
+
+
+@pytest.fixture(scope="session")
+def gen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generator's output, in a temporary folder."""
+    out = tmp_path_factory.mktemp("gen")
+    written = kernels.generate(out)
+    assert {p.name for p in written} >= {"kernels.hpp", "kernels.cpp", "cpu_kernels.cpp", "kernel_slots.hpp"}
+    assert all(p.exists() for p in written)
+    return out
+
+
+@pytest.fixture(scope="session")
+def lib(gen_dir: Path) -> ctypes.CDLL:
+    """The generated kernels + wrapper, built with g++ -O2 (the SIMD GEMM path the CPU supports)."""
+    return _build(gen_dir, "lk_test")
+
+
+@pytest.fixture(scope="session")
+def baseline_lib(gen_dir: Path) -> ctypes.CDLL:
+    """The same, with the run-time AVX2 GEMM path compiled out (the SSE2 / portable path)."""
+    return _build(gen_dir, "lk_test_baseline", ("-DLK_CPU_NO_AVX2",))
 
 
 class Arena:
@@ -500,6 +518,26 @@ def test_dense_backward_input(lib: ctypes.CDLL, act: catalogue.Activation, shape
     _close(a.get(out, (m, k)), want, **_gemm_tol(n))
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_gemm_paths_agree(lib: ctypes.CDLL, baseline_lib: ctypes.CDLL, shape: tuple[int, int, int]) -> None:
+    """The portable GEMM block (no AVX2) gives the same three layer GEMMs as the default build."""
+    m, n, k = shape
+    rng = _rng("gemm_paths", shape)
+    xs, ws, bs, gs = rng.normal(size=(m, k)), rng.normal(size=(n, k)), rng.normal(size=n), rng.normal(size=(m, n))
+    results = []
+    for library in (lib, baseline_lib):
+        a = Arena()
+        x, w, b, g = a.put(xs), a.put(ws), a.put(bs), a.put(gs)
+        z, y, dw, d = a.out(m * n), a.out(m * n), a.out(n * k), a.out(m * k)
+        data = a.build()
+        library.w_dense_forward(data, ACTS.index("leaky_relu"), 0.01, x, w, b, z, y, m, n, k)
+        library.w_weight_grad(data, g, x, dw, m, n, k)
+        library.w_dense_backward_input(data, ACTS.index("relu"), 0.0, g, w, x, x, d, m, n, k)
+        a.check_gaps()
+        results.append(data)
+    _close(results[1], results[0], **_gemm_tol(max(m, n, k)))
+
+
 def test_gather_rows(lib: ctypes.CDLL) -> None:
     rng = _rng("gather")
     for rows, length, src_rows in ((1, 1, 1), (7, 3, 10), (127, 5, 300), (300, 33, 301)):
@@ -747,7 +785,7 @@ def test_losses_match_torch(lib: ctypes.CDLL) -> None:
     for loss in CAT.losses:
         if loss.name not in fns:
             pytest.fail(f"add the torch loss for {loss.name}")
-        z, y, t = _loss_inputs(loss, (9, 4), "torch")
+        z, _, t = _loss_inputs(loss, (9, 4), "torch")
         zt = torch.tensor(z.astype(np.float32), requires_grad=True)
         link = {"identity": lambda v: v, "sigmoid": torch.sigmoid, "softmax": lambda v: torch.softmax(v, dim=1)}
         yt = link[loss.link](zt)

@@ -151,6 +151,11 @@ def _load_inputs(api_dir: Path) -> tuple[dict, dict, dict]:
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     api = json.loads((api_dir / "extension_api.json").read_text(encoding="utf-8"))
     iface = json.loads((api_dir / "gdextension_interface.json").read_text(encoding="utf-8"))
+    # The typedef names, as the header spells them (4.6.3 has "GDExtensionsInterfaceEditorHelpLoadXml...",
+    # so they cannot be derived from the function names by a rule).
+    header = (api_dir / "gdextension_interface.h").read_text(encoding="utf-8")
+    iface["typedefs"] = {m.group(1).split("Interface", 1)[1]: m.group(1)
+                         for m in re.finditer(r"\(\*(GDExtensions?Interface\w+)\)\(", header)}
     return spec, api, iface
 
 
@@ -158,7 +163,8 @@ def _interface(spec: dict, iface: dict) -> tuple[list[dict], str]:
     funcs = {f["name"]: f for f in iface["interface"]}
     out = []
     newest = (4, 1)
-    for name in spec["interface"]:
+    optional = set(spec.get("optional_interface") or [])
+    for name in list(spec["interface"]) + sorted(optional):
         f = funcs.get(name)
         if f is None:
             raise SpecError(f"{SPEC.name}: interface function {name!r} does not exist in this Godot")
@@ -168,7 +174,10 @@ def _interface(spec: dict, iface: dict) -> tuple[list[dict], str]:
                             f" (use {dep.get('replace_with')})")
         since = tuple(int(x) for x in f["since"].split("."))
         newest = max(newest, since)
-        out.append({"name": name, "typedef": "GDExtensionInterface" + _camel(name)})
+        typedef = iface["typedefs"].get(_camel(name))
+        if typedef is None:
+            raise SpecError(f"{SPEC.name}: no typedef for interface function {name!r} in gdextension_interface.h")
+        out.append({"name": name, "typedef": typedef, "optional": name in optional})
     return out, ".".join(str(x) for x in newest)
 
 

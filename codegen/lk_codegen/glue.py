@@ -237,13 +237,14 @@ def generate(out_dir: Path) -> list[Path]:
     env = environment()
     env.filters["xml"] = lambda s: escape(str(s))
     src = "codegen/spec/api.yaml + templates/glue/{}.j2"
-    for t in ("register_classes.cpp", "glue.hpp"):
-        text = env.get_template(f"glue/{t}.j2").render(classes=classes, singleton=singleton)
-        write_if_changed(out_dir / t, stamp(src.format(t)) + text)
     doc = env.get_template("glue/class_doc.xml.j2")
+    docs = {}
     for c in classes:
-        text = doc.render(c=c)
+        docs[c.name] = '<?xml version="1.0" encoding="UTF-8" ?>\n' + doc.render(c=c)
         write_if_changed(out_dir / "doc_classes" / f"{c.name}.xml",
-                         '<?xml version="1.0" encoding="UTF-8" ?>\n' +
-                         stamp(src.format("class_doc.xml"), "<!--").rstrip() + " -->\n" + text)
+                         docs[c.name].replace("?>\n", "?>\n" + stamp(src.format("class_doc.xml"), "<!--").rstrip()
+                                              + " -->\n", 1))
+    for t in ("register_classes.cpp", "glue.hpp"):
+        text = env.get_template(f"glue/{t}.j2").render(classes=classes, singleton=singleton, docs=docs)
+        write_if_changed(out_dir / t, stamp(src.format(t)) + text)
     return outputs(out_dir)

@@ -7,6 +7,10 @@
 namespace {
 
 void initialize(void*, GDExtensionInitializationLevel level) {
+    if (level == GDEXTENSION_INITIALIZATION_EDITOR) {
+        lk::glue::load_editor_docs();
+        return;
+    }
     if (level != GDEXTENSION_INITIALIZATION_SCENE) return;
     gd::detail::init_builtins();
     lk::glue::register_classes();
