@@ -65,7 +65,9 @@ def build(env, arguments) -> None:
         env.Append(CXXFLAGS=["-O0", "-g3"], CPPDEFINES=["DEV_ENABLED"])
     else:
         env.Append(CXXFLAGS=["-O3" if env["target"] == "template_release" else "-O2", "-g0"], CPPDEFINES=["NDEBUG"])
-    env.Append(LINKFLAGS=["-Wl,--no-undefined", "-static-libstdc++", "-static-libgcc"])
+    # Static libstdc++ so the library runs on older systems, but its symbols stay private: exported, they mix
+    # with the libstdc++ Godot loads, and e.g. number formatting in std::ostringstream silently fails.
+    env.Append(LINKFLAGS=["-Wl,--no-undefined", "-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"])
     variant = BUILD / "obj" / f"{env['target']}{'.dev' if env['dev_build'] else ''}"
     sources = []
     for src in sorted((ROOT / "gdextension" / "src").rglob("*.cpp")):

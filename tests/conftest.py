@@ -89,8 +89,9 @@ def run_cases(cases: list[dict], headless: bool) -> Results:
                 # exit_codes tells (test_runner.py checks a clean exit).
                 remaining = [c for c in remaining if c["id"] not in results]
                 continue
+            why = " (LEARNKIT_GODOT_TIMEOUT ran out)" if rc in (124, 137) else ""
             results[started_id] = {"id": started_id, "ok": False, "errors": [],
-                                   "error": f"Godot exited with {rc} during this case:\n{tail(output)}"}
+                                   "error": f"Godot exited with {rc}{why} during this case:\n{tail(output)}"}
             remaining = [c for c in remaining if c["id"] not in results]
         for c in remaining:
             results[c["id"]] = {"id": c["id"], "ok": False, "errors": [],

@@ -347,6 +347,81 @@ def test_out_of_range_enums_give_noop(lib: ctypes.CDLL) -> None:
     np.testing.assert_array_equal(data, before)
 
 
+# ---- The spec and the generator ---------------------------------------------------------------------------
+
+def _spec_copy(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> Path:
+    """A copy of codegen/spec with one text replacement in <file>.yaml."""
+    spec = tmp_path / "spec"
+    shutil.copytree(catalogue.SPEC_DIR, spec)
+    if file:
+        path = spec / f"{file}.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"the test's edit no longer matches {file}.yaml"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), [
+    ("activations", '"x > 0.0 ? 1.0 : alpha"', '"x > 0.0 ? 1.0 : beta"',
+     "activations[leaky_relu].derivative: unknown identifier 'beta'"),
+    ("activations", '"lk_sigmoid(x)"', '"1 / (1.0 + lk_exp(-x))"', "activations[sigmoid].forward: bare integer"),
+    ("activations", '"lk_tanh(x)"', '"lk_tanh(x, x)"', "activations[tanh].forward: lk_tanh takes 1 arguments"),
+    ("activations", '"lk_max(x, 0.0)"', '"max(x, 0.0)"', "activations[relu].forward: unknown function 'max'"),
+    ("activations", "    kinks: [0.0]", "    kink: [0.0]", "activations[relu].kink: unknown key 'kink'"),
+    ("activations", "  - name: tanh", "  - name: sigmoid", "activations[sigmoid].name: duplicate name"),
+    ("losses", "link: sigmoid", "link: sigmod", "losses[bce].link: unknown activation 'sigmod'"),
+    ("losses", '    grad: "2.0 * (y - t)"\n', "", "losses[mse]: missing required key 'grad'"),
+    ("losses", '"lk_softplus(z) - z * t"', '"lk_softplus(z) - z * q"', "losses[bce].fused_value: unknown identifier"),
+    ("optimizers", "p = p - lr * s0;", "p = p - lr * s1;", "optimizers[sgd].update: unknown identifier 's1'"),
+    ("optimizers", "s0 = momentum * s0 + g;", "lr = momentum * s0 + g;", "optimizers[sgd].update: cannot assign 'lr'"),
+    ("optimizers", "p = p - lr * s0;", "p = p - lr * s0", "optimizers[sgd].update: statement"),
+    ("optimizers", "state_per_param: 2", "state_per_param: 9", "optimizers[adam].state_per_param: expected"),
+    ("initializers", "distribution: normal", "distribution: gaussian",
+     "initializers[kaiming].distribution: expected one of normal, uniform"),
+])
+def test_spec_errors_name_the_file_line_entry_and_key(tmp_path: Path, file: str, old: str, new: str,
+                                                      expected: str) -> None:
+    spec = _spec_copy(tmp_path, file, old, new)
+    with pytest.raises(catalogue.SpecError) as err:
+        catalogue.load(spec)
+    message = str(err.value)
+    assert expected in message
+    line = int(message.split(f"{file}.yaml:", 1)[1].split(":", 1)[0])
+    cited = (spec / f"{file}.yaml").read_text(encoding="utf-8").splitlines()[line - 1]
+    key = expected.split(":", 1)[0].rsplit(".", 1)[-1] if "]." in expected else "name"
+    assert key in cited, f"line {line} ({cited!r}) is not the line of {key!r}"
+
+
+def test_one_yaml_entry_adds_an_activation(tmp_path: Path) -> None:
+    """The whole cost of a new elementwise activation: one entry (and its NumPy reference in ACT_REFS)."""
+    spec = _spec_copy(tmp_path, "activations", "  - name: softmax", """  - name: softplus
+    doc: "y = log(1 + exp(x))."
+    forward: "lk_softplus(x)"
+    derivative: "lk_sigmoid(x)"
+    domain: [-10.0, 10.0]
+    tolerance: {rtol: 1.0e-5, atol: 1.0e-6}
+
+  - name: softmax""")
+    cat = catalogue.load(spec)
+    files = kernels.render(cat)
+    for family in ("dense_forward", "act_backward", "dense_backward_input"):
+        assert f"glsl/{family}_softplus.comp" in files
+        assert f"Kernel::{family.upper()}_SOFTPLUS" in files["kernels.cpp"]
+    assert "    SOFTPLUS," in files["kernels.hpp"] and "struct Act_softplus" in files["cpu_kernels.cpp"]
+
+
+def test_generated_files_are_stamped_and_rewritten_only_when_changed(gen_dir: Path) -> None:
+    files = kernels.generate(gen_dir)
+    for path in files:
+        head = path.read_text(encoding="utf-8").splitlines()[:2]
+        assert any("@generated" in line for line in head), path
+    mtimes = [p.stat().st_mtime_ns for p in files]
+    assert kernels.generate(gen_dir) == files
+    assert [p.stat().st_mtime_ns for p in files] == mtimes
+    assert set(kernels.inputs()) >= set(catalogue.spec_files()) | {catalogue.MATH_HELPERS}
+    assert all(p.exists() for p in kernels.inputs())
+
+
 # ---- Activations --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("act", ELEMENTWISE, ids=lambda a: a.name)

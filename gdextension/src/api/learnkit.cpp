@@ -106,8 +106,10 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
         } else if (k == "learning_rate" && v.is_number()) {
             t->learning_rate = v.as_double();
             ok = t->learning_rate > 0.0 && std::isfinite(t->learning_rate);
-        } else if ((k == "epochs" || k == "batch_size" || k == "seed") && type == GDEXTENSION_VARIANT_TYPE_INT) {
-            const int64_t n = v.as_int();
+        } else if ((k == "epochs" || k == "batch_size" || k == "seed") && v.is_number() &&
+                   v.as_double() == std::floor(v.as_double()) && std::abs(v.as_double()) < 9.0e15) {
+            // Integral floats too: configs loaded from JSON carry every number as a float.
+            const int64_t n = int64_t(v.as_double());
             ok = k == "seed" || n > 0;
             (k == "epochs" ? t->epochs : k == "batch_size" ? t->batch_size : t->seed) = n;
         } else if (k == "device" && is_str) {

@@ -6,6 +6,7 @@
 
 #include "api/convert.hpp"
 #include "core/rng.hpp"
+#include "core/validate.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -41,17 +42,29 @@ ExtRef<LKSplit> LearnKitData::train_test_split(const gd::Array& inputs, const gd
 }
 
 gd::Array LearnKitData::one_hot(const gd::Array& labels, int64_t classes) {
-    if (classes <= 0) {
-        push_error("data.one_hot", str("classes is ", classes, ": expected a positive count"));
+    const char* where = "data.one_hot";
+    if (classes <= 0 || classes > (int64_t(1) << 24)) {
+        push_error(where, str("classes is ", classes, ": expected a positive count"));
+        return gd::Array();
+    }
+    std::vector<int64_t> values;
+    for (int64_t i = 0; i < labels.size(); ++i) {
+        const gd::Variant& v = labels[i];
+        const double d = v.is_number() ? v.as_double() : -1.0;
+        if (!v.is_number() || d != double(int64_t(d))) {
+            push_error(where, str("labels[", i, "] is ", v.describe(), ": expected an integer class label"));
+            return gd::Array();
+        }
+        values.push_back(int64_t(d));
+    }
+    const std::string bad = check_labels(values.data(), values.size(), uint32_t(classes));
+    if (!bad.empty()) {
+        push_error(where, bad);
         return gd::Array();
     }
     std::vector<float> rows;
-    std::string err;
-    if (!targets_to_matrix(labels, size_t(labels.size()), uint32_t(std::max<int64_t>(classes, 2)), &rows, &err)) {
-        push_error("data.one_hot", err);
-        return gd::Array();
-    }
-    return matrix_to_rows(rows, size_t(labels.size()), size_t(std::max<int64_t>(classes, 2)));
+    lk::one_hot(values.data(), values.size(), uint32_t(classes), &rows);
+    return matrix_to_rows(rows, values.size(), size_t(classes));
 }
 
 namespace {
