@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -38,3 +39,16 @@ def test_demo_runs_every_backend_and_exits_0() -> None:
     assert [b for b, _ in ran] == (["cpu"] if headless else ["cpu", "gpu"]), output
     assert all(float(acc) >= MIN_TEST_ACCURACY for _, acc in ran)
     assert "quick start: OK" in output
+
+
+def test_gpu_run_names_its_device() -> None:
+    """On the GPU backend the demo reports the RenderingDevice's own name (lavapipe's "llvmpipe ..." here; on a
+    real GPU set LEARNKIT_EXPECT_GPU, e.g. to "NVIDIA", and the name must contain it)."""
+    if "gpu" not in enabled_backends():
+        pytest.skip("the GPU backend is off (LEARNKIT_BACKENDS)")
+    rc, output = launch_godot(["-s", "res://demos/quickstart.gd"], headless=False)
+    assert rc == 0, output
+    line = re.search(r"^\[gpu\] .* training [\d.]+ ms on gpu: (.+)$", output, re.MULTILINE)
+    assert line, output
+    expected = os.environ.get("LEARNKIT_EXPECT_GPU", "llvmpipe")
+    assert expected in line.group(1), f"GPU backend ran on {line.group(1)!r}, expected a device named {expected!r}"
