@@ -60,7 +60,10 @@ def build(env, arguments) -> None:
     env.Append(CXXFLAGS=["-std=c++17", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter",
                          # no STB_GNU_UNIQUE symbols: they would keep the library loaded after dlclose
                          # (godot-cpp tools/linux.py)
-                         "-fno-gnu-unique"])
+                         "-fno-gnu-unique",
+                         # sqrt/exp need not set errno (nothing reads it): lets g++ inline them and vectorise
+                         # the optimizer and activation loops (Adam step ~4x faster on the CPU backend)
+                         "-fno-math-errno"])
     if env["dev_build"]:
         env.Append(CXXFLAGS=["-O0", "-g3"], CPPDEFINES=["DEV_ENABLED"])
     else:
