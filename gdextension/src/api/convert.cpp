@@ -117,6 +117,30 @@ gd::Array matrix_to_rows(const std::vector<float>& values, size_t rows, size_t w
     return out;
 }
 
+gd::Dictionary layer_description(const Layer& l) {
+    gd::Dictionary d;
+    d[gd::Variant("type")] = gd::Variant(l.type_name());
+    d[gd::Variant("inputs")] = gd::Variant(int64_t(l.input_width()));
+    d[gd::Variant("outputs")] = gd::Variant(int64_t(l.output_width()));
+    d[gd::Variant("activation")] = gd::Variant(activation_info(l.activation()).name);
+    d[gd::Variant("alpha")] = gd::Variant(double(l.alpha()));
+    return d;
+}
+
+gd::Array per_layer_weights(const Network& net, const float* values) {
+    gd::Array out;
+    for (size_t i = 0; i < net.layer_count(); ++i) {
+        const Layer& l = net.layer(i);
+        const float* p = values + net.param_offset(i);
+        const size_t w = size_t(l.input_width()) * l.output_width();
+        gd::Dictionary d;
+        d[gd::Variant("weight")] = gd::Variant(to_packed(p, w));
+        d[gd::Variant("bias")] = gd::Variant(to_packed(p + w, l.output_width()));
+        out.push_back(gd::Variant(d));
+    }
+    return out;
+}
+
 bool valid_device(const std::string& device) { return device == "auto" || device == "gpu" || device == "cpu"; }
 
 }  // namespace lk::api

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/network.hpp"
 #include "gd_classes.hpp"
 
 namespace lk::api {
@@ -20,6 +21,12 @@ bool targets_to_matrix(const gd::Array& targets, size_t expected_rows, uint32_t 
 gd::PackedFloat32Array to_packed(const float* values, size_t n);
 // rows x width values into an Array of PackedFloat32Array rows.
 gd::Array matrix_to_rows(const std::vector<float>& values, size_t rows, size_t width);
+
+// {type, inputs, outputs, activation, alpha} of one layer (get_layers() and the model file share it).
+gd::Dictionary layer_description(const Layer& layer);
+// One {"weight", "bias"} Dictionary per layer from values in Network::params() layout (parameters or their
+// gradients): the torch nn.Linear layout, weight out x in row-major.
+gd::Array per_layer_weights(const Network& net, const float* values);
 
 // Lower-case device name check: "auto", "gpu" or "cpu".
 bool valid_device(const std::string& device);

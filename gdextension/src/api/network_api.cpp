@@ -22,32 +22,11 @@ void LKNetwork::set_device(const gd::String& value) {
 
 gd::Array LKNetwork::get_layers() const {
     gd::Array out;
-    for (size_t i = 0; i < net.layer_count(); ++i) {
-        const Layer& l = net.layer(i);
-        gd::Dictionary d;
-        d[gd::Variant("type")] = gd::Variant(l.type_name());
-        d[gd::Variant("inputs")] = gd::Variant(int64_t(l.input_width()));
-        d[gd::Variant("outputs")] = gd::Variant(int64_t(l.output_width()));
-        d[gd::Variant("activation")] = gd::Variant(activation_info(l.activation()).name);
-        d[gd::Variant("alpha")] = gd::Variant(double(l.alpha()));
-        out.push_back(gd::Variant(d));
-    }
+    for (size_t i = 0; i < net.layer_count(); ++i) out.push_back(gd::Variant(layer_description(net.layer(i))));
     return out;
 }
 
-gd::Array LKNetwork::get_parameters() const {
-    gd::Array out;
-    for (size_t i = 0; i < net.layer_count(); ++i) {
-        const Layer& l = net.layer(i);
-        const float* p = net.params().data() + net.param_offset(i);
-        const size_t w = size_t(l.input_width()) * l.output_width();
-        gd::Dictionary d;
-        d[gd::Variant("weight")] = gd::Variant(to_packed(p, w));
-        d[gd::Variant("bias")] = gd::Variant(to_packed(p + w, l.output_width()));
-        out.push_back(gd::Variant(d));
-    }
-    return out;
-}
+gd::Array LKNetwork::get_parameters() const { return per_layer_weights(net, net.params().data()); }
 
 int64_t LKNetwork::set_parameters(const gd::Array& parameters) {
     const char* where = "LKNetwork.set_parameters";

@@ -74,12 +74,7 @@ int64_t LearnKitSerialize::export_network(const ExtRef<LKNetwork>& network, cons
         const Layer& l = net.layer(i);
         const float* p = net.params().data() + net.param_offset(i);
         const size_t w = size_t(l.input_width()) * l.output_width();
-        gd::Dictionary d;
-        d[gd::Variant("type")] = gd::Variant(l.type_name());
-        d[gd::Variant("inputs")] = gd::Variant(int64_t(l.input_width()));
-        d[gd::Variant("outputs")] = gd::Variant(int64_t(l.output_width()));
-        d[gd::Variant("activation")] = gd::Variant(activation_info(l.activation()).name);
-        d[gd::Variant("alpha")] = gd::Variant(double(l.alpha()));
+        gd::Dictionary d = layer_description(l);
         d[gd::Variant("weight_f32_base64")] = gd::Variant(base64(p, w));
         d[gd::Variant("bias_f32_base64")] = gd::Variant(base64(p + w, l.output_width()));
         layers.push_back(gd::Variant(d));

@@ -198,20 +198,9 @@ gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::A
         return gd::Dictionary();
     }
     note_used(*backend);
-    const Network& net = network->net;
-    gd::Array per_layer;
-    for (size_t i = 0; i < net.layer_count(); ++i) {
-        const Layer& l = net.layer(i);
-        const float* g = grads.data() + net.param_offset(i);
-        const size_t w = size_t(l.input_width()) * l.output_width();
-        gd::Dictionary d;
-        d[gd::Variant("weight")] = gd::Variant(to_packed(g, w));
-        d[gd::Variant("bias")] = gd::Variant(to_packed(g + w, l.output_width()));
-        per_layer.push_back(gd::Variant(d));
-    }
     gd::Dictionary out;
     out[gd::Variant("loss")] = gd::Variant(double(value));
-    out[gd::Variant("gradients")] = gd::Variant(per_layer);
+    out[gd::Variant("gradients")] = gd::Variant(per_layer_weights(network->net, grads.data()));
     return out;
 }
 
