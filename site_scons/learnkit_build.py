@@ -6,7 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from SCons.Script import Clean, Default, Dir, Exit, Variables, EnumVariable, BoolVariable  # type: ignore
+from SCons.Script import (  # type: ignore
+    BoolVariable,
+    Clean,
+    Default,
+    Dir,
+    EnumVariable,
+    Exit,
+    GetOption,
+    SetOption,
+    Variables,
+)
 
 ROOT = Path(Dir("#").abspath)
 BUILD = ROOT / "build"
@@ -29,6 +39,8 @@ def _codegen(*args: str) -> list[str]:
 
 
 def build(env, arguments) -> None:
+    if GetOption("num_jobs") == 1:  # no -j given: use every core (like godot-cpp's SConstruct)
+        SetOption("num_jobs", os.cpu_count() or 1)
     opts = Variables(None, arguments)
     opts.Add(EnumVariable("target", "build flavour", "template_debug", ("template_debug", "template_release")))
     opts.Add(BoolVariable("dev_build", "debug symbols, no optimisation, assertions", False))
@@ -88,7 +100,8 @@ def build(env, arguments) -> None:
     gdext = env.Command(str(ADDON / "learnkit.gdextension"), [str(GEN / "godot" / "gdx_interface.hpp")],
                         lambda target, source, env: _write_gdextension(Path(str(target[0])), libname))
     env.Depends(gdext, installed)
-    Clean(installed, [str(ADDON / "bin")])
+    # `scons -c` leaves nothing generated behind: the whole build/ folder (dumps, generated code, objects) too.
+    Clean(installed, [str(ADDON / "bin"), str(BUILD)])
     Default(installed, gdext)
 
 
