@@ -267,7 +267,7 @@ def compatibility_minimum(api_dir: Path) -> str:
 
 def inputs() -> list[Path]:
     env_root = REPO / "templates" / TEMPLATE_DIR
-    return [SPEC, Path(__file__)] + [env_root / f"{t}.j2" for t in TEMPLATES]
+    return [SPEC, Path(__file__), Path(__file__).with_name("output.py")] + [env_root / f"{t}.j2" for t in TEMPLATES]
 
 
 def outputs(out_dir: Path) -> list[Path]:

@@ -221,7 +221,7 @@ def load() -> tuple[list[Cls], str]:
 
 
 def inputs() -> list[Path]:
-    return [SPEC, Path(__file__)] + [CATALOGUE / f"{k}.yaml" for k in
+    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__)] + [CATALOGUE / f"{k}.yaml" for k in
                                      ("activations", "losses", "optimizers", "initializers")] + \
         [REPO / "templates" / "glue" / f"{t}.j2" for t in TEMPLATES]
 

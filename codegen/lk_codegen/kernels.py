@@ -34,6 +34,10 @@ SUMSQ_PARTIALS = 64
 # Push-constant uint slot the builders never set (always 0): the shaders' impossible-condition guard.
 GUARD_SLOT = 15
 _GLSL_DELIMITER = "lkglsl"
+# GEMM tile sizes (C tile edge, kernel-name suffix): every layer GEMM exists in each. The C++ builders use the
+# big tiles once C has at least GEMM_BIG_TILES of them (kernels.cpp.j2), the small ones below that.
+GEMM_TILES = ((64, ""), (128, "_t128"))
+GEMM_BIG_TILES = 256
 
 
 @dataclass(frozen=True)
@@ -89,20 +93,26 @@ def variants(cat: Catalogue) -> list[Variant]:
     fam = families(cat)
     elementwise = [a for a in cat.activations if a.elementwise]
     gemm = fam["gemm"]
+
+    def gemm_tiles(name: str, params: dict[str, Any]) -> list[Variant]:
+        # Each layer GEMM in both tile sizes (gemm.glsl.j2); the builders pick one by the size of C.
+        return [Variant(name + suffix, gemm, {**params, "tile": tile}) for tile, suffix in GEMM_TILES]
+
     out = [Variant("noop", fam["noop"]), Variant("gather_rows", fam["gather_rows"])]
-    out += [Variant(f"dense_forward_{a.name}", gemm, {"trans_a": False, "trans_b": True, "epilogue": "bias_act",
-                                                      "act": a}) for a in elementwise]
+    for a in elementwise:
+        out += gemm_tiles(f"dense_forward_{a.name}", {"trans_a": False, "trans_b": True, "epilogue": "bias_act",
+                                                       "act": a})
     out.append(Variant("softmax_rows", fam["softmax_rows"]))
     for loss in cat.losses:
         out.append(Variant(f"loss_{loss.name}", fam["loss"], {"loss": loss, "fused": False}))
         out.append(Variant(f"loss_{loss.name}_fused", fam["loss"], {"loss": loss, "fused": True}))
     out += [Variant(f"act_backward_{a.name}", fam["act_backward"], {"act": a}) for a in elementwise]
     out.append(Variant("softmax_backward", fam["softmax_backward"]))
-    out.append(Variant("weight_grad", gemm, {"trans_a": True, "trans_b": False, "epilogue": "store", "act": None}))
+    out += gemm_tiles("weight_grad", {"trans_a": True, "trans_b": False, "epilogue": "store", "act": None})
     out.append(Variant("bias_grad", fam["bias_grad"]))
-    out += [Variant(f"dense_backward_input_{a.name}", gemm, {"trans_a": False, "trans_b": False,
-                                                             "epilogue": "derivative", "act": a})
-            for a in elementwise]
+    for a in elementwise:
+        out += gemm_tiles(f"dense_backward_input_{a.name}", {"trans_a": False, "trans_b": False,
+                                                              "epilogue": "derivative", "act": a})
     out.append(Variant("grad_sumsq", fam["grad_sumsq"]))
     out += [Variant(f"optimizer_step_{o.name}", fam["optimizer_step"], {"opt": o}) for o in cat.optimizers]
     return out
@@ -115,8 +125,10 @@ def _tables(cat: Catalogue) -> dict[str, Any]:
         return [f"{prefix}_{a.name if a.elementwise else 'identity'}".upper() for a in cat.activations]
     return {
         "dense_forward": per_act("dense_forward"),
+        "dense_forward_t128": [f"{k}_T128" for k in per_act("dense_forward")],
         "act_backward": per_act("act_backward"),
         "dense_backward_input": per_act("dense_backward_input"),
+        "dense_backward_input_t128": [f"{k}_T128" for k in per_act("dense_backward_input")],
         "loss": [(f"LOSS_{x.enum_name}", f"LOSS_{x.enum_name}_FUSED") for x in cat.losses],
         "optimizer_step": [f"OPTIMIZER_STEP_{o.enum_name}" for o in cat.optimizers],
     }
@@ -159,6 +171,7 @@ def render(cat: Catalogue) -> dict[str, str]:
     context = {
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
+        "gemm_big_tiles": GEMM_BIG_TILES,
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
     for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
@@ -183,7 +196,9 @@ def generate(out_dir: Path) -> list[Path]:
 def inputs() -> list[Path]:
     """Every file generate() reads: the specs and the kernel/CPU templates (for build dependency tracking)."""
     templates = sorted(p for d in ("kernels", "cpu") for p in (TEMPLATES / d).glob("*.j2"))
-    return catalogue.spec_files() + templates
+    # The generator's own code too: a change to e.g. GEMM_BIG_TILES must regenerate.
+    code = [Path(__file__), Path(catalogue.__file__), Path(__file__).with_name("output.py")]
+    return catalogue.spec_files() + templates + code
 
 
 if __name__ == "__main__":  # python -m lk_codegen.kernels [out_dir]: a manual run
