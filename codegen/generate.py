@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lk_codegen import bindings, catalogue, glue, kernels  # noqa: E402
-from lk_codegen.output import REPO  # noqa: E402
+from lk_codegen import bindings, catalogue, glue, kernels
+from lk_codegen.output import REPO
 
 GENERATORS = ("bindings", "glue", "kernels")
 

@@ -152,3 +152,7 @@ def godot_ready() -> None:
     if not (ROOT / "godot_project" / "addons" / "learnkit" / "learnkit.gdextension").exists():
         pytest.fail("the LearnKit extension is not built: run `scons` first (the test command is "
                     "`scons && python -m pytest -q tests`)")
+
+
+# Session fixtures of the CPU kernel tests (tests/test_kernels_*.py): the generated kernels built once.
+from kernel_harness import baseline_lib, gen_dir, lib  # noqa: F401

@@ -8,7 +8,19 @@ import numpy as np
 import pytest
 import reference as ref
 from conftest import BackendResults
-from lk import BACKENDS, as64, chain, dec, dec_params, enc, enc_params, layers_case, ok, random_params, random_targets
+from lk import (
+    BACKENDS,
+    as64,
+    chain,
+    dec,
+    dec_params,
+    enc,
+    enc_params,
+    layers_case,
+    ok,
+    random_params,
+    random_targets,
+)
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 

@@ -26,11 +26,20 @@ def learnkit(gemm: list[int], quick: bool) -> dict:
     cmd = [str(ROOT / "tools" / "godot"), "-s", "res://bench/speed.gd", "--", "--gemm", ",".join(map(str, gemm))]
     if quick:
         cmd.append("--quick")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("LEARNKIT_BENCH "):
             return json.loads(line[len("LEARNKIT_BENCH "):])
     sys.exit(f"bench_speed: Godot printed no result (rc {out.returncode}):\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+
+
+def _torch_steps(model, opt, loss_fn, x, y, batch: int, n: int) -> None:
+    """n training steps over batches of the 64-batch data set, the way a PyTorch user writes them."""
+    for s in range(n):
+        i = (s % 64) * batch
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x[i:i + batch]), y[i:i + batch]).backward()
+        opt.step()
 
 
 def torch_figures(gemm: list[int], quick: bool) -> dict:
@@ -69,19 +78,11 @@ def torch_figures(gemm: list[int], quick: bool) -> dict:
             x = torch.randn(batch * 64, sizes[0], device=dev)
             y = torch.randint(0, sizes[-1], (batch * 64,), device=dev)
             steps = 128 if quick else 512
-
-            def run(n: int) -> None:
-                for s in range(n):
-                    i = (s % 64) * batch
-                    opt.zero_grad(set_to_none=True)
-                    loss_fn(model(x[i:i + batch]), y[i:i + batch]).backward()
-                    opt.step()
-
-            run(16)
+            _torch_steps(model, opt, loss_fn, x, y, batch, 16)
             if dev == "cuda":
                 torch.cuda.synchronize()
             t = time.perf_counter()
-            run(steps)
+            _torch_steps(model, opt, loss_fn, x, y, batch, steps)
             if dev == "cuda":
                 torch.cuda.synchronize()
             res["train"][(name, dev)] = (time.perf_counter() - t) * 1000 / steps
@@ -109,7 +110,7 @@ def main() -> int:
         t = th.get("gemm", {}).get(n)
         ratio = g / t if g and t else None
         ratios[n] = ratio
-        fmt = lambda v: f"{v:12.1f}" if v else f"{'-':>12}"  # noqa: E731
+        fmt = lambda v: f"{v:12.1f}" if v else f"{'-':>12}"
         print(f"  {n:>5}  {fmt(g)}  {fmt(t)}  {f'{ratio:6.2f}' if ratio else '     -'}  {fmt(c)}")
     print("\nTraining step (Adam, cross-entropy), ms per step; LearnKit: fit() over 64 batches per epoch:")
     print(f"  {'network':<16} {'batch':>5}  {'LK GPU':>8}  {'LK CPU':>8}  {'torch CUDA':>10}  {'torch CPU':>9}"
@@ -119,7 +120,7 @@ def main() -> int:
         row = {r["backend"]: r for r in lk["train"] if r["net"] == name}
         g, c = row.get("gpu"), row.get("cpu")
         tc, tp = th.get("train", {}).get((name, "cuda")), th.get("train", {}).get((name, "cpu"))
-        f = lambda v, w: f"{v:{w}.3f}" if v is not None else f"{'-':>{w}}"  # noqa: E731
+        f = lambda v, w: f"{v:{w}.3f}" if v is not None else f"{'-':>{w}}"
         print(f"  {name:<16} {batch:>5}  {f(g and g['ms_per_step'], 8)}  {f(c and c['ms_per_step'], 8)}  "
               f"{f(tc, 10)}  {f(tp, 9)}  {f(g and g['record_ms_per_step'], 11)}  "
               f"{f(g and g['steps_per_submit'], 12)}  {f(g and g['readbacks_per_step'], 14)}")

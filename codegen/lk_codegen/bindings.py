@@ -120,7 +120,7 @@ def _default(arg: dict, cpp: str, kind: str) -> str | None:
         return value
     if kind in ("pod_int", "pod_float") and re.fullmatch(r"-?[0-9.e+-]+", value):
         return value
-    if value in ('""', "&\"\"", "null") or value.endswith("()") or value.endswith("([])"):
+    if value in ('""', "&\"\"", "null") or value.endswith(("()", "([])")):
         return f"{cpp}()" if not cpp.startswith("Ref<") else "{}"
     return None
 

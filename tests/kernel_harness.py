@@ -1,0 +1,285 @@
+"""Shared harness of the CPU kernel tests (tests/test_kernels_*.py): the generated CPU kernels
+(build/gen/kernels/cpu_kernels.cpp) against NumPy, entry by entry of the spec.
+
+The generator runs into a temporary folder; g++ builds the generated C++ with a small `extern "C"` wrapper
+into a shared library that ctypes loads. Every kernel family and every variant is checked on awkward shapes
+(1, 7, 127, ~300), derivatives against central finite differences of the kernels' own forward pass, extreme
+inputs for NaN/Inf, and the optimizers against NumPy re-implementations of the torch formulas.
+
+The NumPy references below are the hand-written half of the catalogue: adding an activation, loss, optimizer
+or initializer to codegen/spec/*.yaml without adding its reference here fails test_every_entry_has_a_reference.
+"""
+from __future__ import annotations
+
+import ctypes
+import math
+import shutil
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "codegen"))
+
+from lk_codegen import catalogue, kernels
+
+F64 = np.ndarray
+CAT = catalogue.load()
+ACTS = [a.name for a in CAT.activations]
+ELEMENTWISE = [a for a in CAT.activations if a.elementwise]
+HYPER = [h.name for h in CAT.hyperparameters]
+SHAPES = [(1, 1, 1), (7, 5, 3), (127, 7, 33), (3, 300, 127), (300, 127, 7), (64, 64, 16), (65, 129, 17)]
+
+
+# ---- NumPy references (float64) ------------------------------------------------------------------------------
+
+def _sigmoid(x: F64) -> F64:
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _softmax(z: F64) -> F64:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _logsumexp(z: F64) -> F64:
+    m = z.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
+# activation name -> (forward(x, alpha), derivative(x, alpha))
+ACT_REFS: dict[str, tuple[Callable[[F64, float], F64], Callable[[F64, float], F64]]] = {
+    "identity": (lambda x, a: x, lambda x, a: np.ones_like(x)),
+    "sigmoid": (lambda x, a: _sigmoid(x), lambda x, a: _sigmoid(x) * (1.0 - _sigmoid(x))),
+    "tanh": (lambda x, a: np.tanh(x), lambda x, a: 1.0 - np.tanh(x) ** 2),
+    "relu": (lambda x, a: np.maximum(x, 0.0), lambda x, a: (x > 0.0).astype(float)),
+    "leaky_relu": (lambda x, a: np.where(x > 0.0, x, a * x), lambda x, a: np.where(x > 0.0, 1.0, a)),
+    "softmax": (lambda x, a: _softmax(x), lambda x, a: np.ones_like(x)),  # row-wise: see test_softmax_*
+}
+
+
+def _log_floor(v: F64) -> F64:
+    """torch BCELoss's log clamped at -100; the kernels also send float32 denormals to -100."""
+    with np.errstate(divide="ignore"):
+        return np.where(v >= np.finfo(np.float32).tiny, np.maximum(np.log(np.maximum(v, 1e-300)), -100.0), -100.0)
+
+
+def _bce_value(y: F64, t: F64) -> F64:
+    return -(t * _log_floor(y)
+             + (1.0 - t) * _log_floor(1.0 - y))
+
+
+# loss name -> (generic(y, t) -> (mean loss, dL/dy), fused(z, t) -> (mean loss, dL/dz)); torch's formulas.
+LOSS_REFS: dict[str, tuple[Callable[[F64, F64], tuple[float, F64]], Callable[[F64, F64], tuple[float, F64]]]] = {
+    "mse": (lambda y, t: (np.mean((y - t) ** 2), 2.0 * (y - t) / y.size),
+            lambda z, t: (np.mean((z - t) ** 2), 2.0 * (z - t) / z.size)),
+    "bce": (lambda y, t: (np.mean(_bce_value(y, t)), (y - t) / np.maximum(y * (1.0 - y), 1e-12) / y.size),
+            lambda z, t: (np.mean(np.logaddexp(0.0, z) - z * t), (_sigmoid(z) - t) / z.size)),
+    "cce": (lambda y, t: (-np.sum(t * np.log(np.maximum(y, 1e-7))) / y.shape[0],
+                          -t / np.maximum(y, 1e-7) / y.shape[0]),
+            lambda z, t: (-np.sum(t * (z - _logsumexp(z))) / z.shape[0], (_softmax(z) - t) / z.shape[0])),
+}
+LOSS_TARGETS = {"real": lambda rng, s: rng.normal(size=s),
+                "probability": lambda rng, s: rng.uniform(size=s),
+                "distribution": lambda rng, s: np.eye(s[1])[rng.integers(0, s[1], size=s[0])]}
+
+
+def _sgd(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = g + h["weight_decay"] * p
+    state[0][:] = g if t == 1 else h["momentum"] * state[0] + g  # torch: buf = g on the first step
+    p -= h["lr"] * state[0]
+
+
+def _adam(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = g + h["weight_decay"] * p
+    m, v = state
+    m[:] = h["beta1"] * m + (1.0 - h["beta1"]) * g
+    v[:] = h["beta2"] * v + (1.0 - h["beta2"]) * g * g
+    bc1, bc2 = 1.0 - h["beta1"] ** t, 1.0 - h["beta2"] ** t
+    p -= (h["lr"] / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + h["epsilon"])
+
+
+# optimizer name -> step(p, g, state, hyper, t) updating p and state in place (g already clipped)
+OPT_REFS: dict[str, Callable[[F64, F64, list[F64], dict[str, float], int], None]] = {"sgd": _sgd, "adam": _adam}
+# initializer name -> (uniform?, scale(fan_in, fan_out))
+INIT_REFS = {"kaiming": (False, lambda fi, fo: math.sqrt(2.0 / fi)),
+             "xavier": (True, lambda fi, fo: math.sqrt(6.0 / (fi + fo)))}
+
+
+# ---- Building and calling the generated library -----------------------------------------------------------
+
+WRAPPER = r"""
+#include "kernels.hpp"
+using namespace lk;
+static KernelCall last;
+static void go(const KernelCall& c, float* a, uint32_t* ia) { last = c; run_cpu(c, a, ia); }
+static void to_array(const OptimizerHyper& h, float* out) { HYPER_TO_ARRAY }
+extern "C" {
+void w_last(uint32_t* out) { out[0] = uint32_t(last.kernel); for (int i = 0; i < 3; ++i) out[1 + i] = last.groups[i]; }
+int w_count(int which) { const int c[5] = {ACTIVATION_COUNT, LOSS_COUNT, OPTIMIZER_COUNT, INIT_COUNT, int(KERNEL_COUNT)}; return c[which]; }
+uint32_t w_sumsq_partials() { return SUMSQ_PARTIALS; }
+const char* w_kernel_name(uint32_t k) { return kernel_info(Kernel(k)).name; }
+const char* w_kernel_glsl(uint32_t k) { return kernel_info(Kernel(k)).glsl_source; }
+const char* w_act_name(int i) { return activation_info(Activation(i)).name; }
+const char* w_act_enum(int i) { return activation_info(Activation(i)).enum_name; }
+int w_act_elementwise(int i) { return activation_info(Activation(i)).elementwise; }
+float w_act_alpha(int i) { return activation_info(Activation(i)).default_alpha; }
+int w_act_from_name(const char* n) { Activation a; return activation_from_name(n, &a) ? int(a) : -1; }
+const char* w_loss_name(int i) { return loss_info(Loss(i)).name; }
+int w_loss_link(int i) { return int(loss_info(Loss(i)).fused_activation); }
+int w_loss_from_name(const char* n) { Loss x; return loss_from_name(n, &x) ? int(x) : -1; }
+const char* w_opt_name(int i) { return optimizer_info(Optimizer(i)).name; }
+uint32_t w_opt_state(int i) { return optimizer_info(Optimizer(i)).state_per_param; }
+void w_opt_defaults(int i, float* out) { to_array(optimizer_info(Optimizer(i)).defaults, out); }
+void w_hyper_defaults(float* out) { to_array(OptimizerHyper{}, out); }
+int w_opt_from_name(const char* n) { Optimizer x; return optimizer_from_name(n, &x) ? int(x) : -1; }
+const char* w_init_name(int i) { return init_info(Init(i)).name; }
+int w_init_uniform(int i) { return init_info(Init(i)).uniform; }
+int w_init_from_name(const char* n) { Init x; return init_from_name(n, &x) ? int(x) : -1; }
+float w_init_scale(int i, uint32_t fi, uint32_t fo) { return init_scale(Init(i), fi, fo); }
+float w_act_forward(int i, float x, float alpha) { return activation_forward(Activation(i), x, alpha); }
+float w_act_derivative(int i, float x, float y, float alpha) { return activation_derivative(Activation(i), x, y, alpha); }
+
+void w_gather_rows(float* a, uint32_t* ia, uint32_t src, uint32_t dst, uint32_t idx, uint32_t start, uint32_t rows, uint32_t len) { go(kernels::gather_rows(src, dst, idx, start, rows, len), a, ia); }
+void w_dense_forward(float* a, int act, float alpha, uint32_t x, uint32_t w, uint32_t b, uint32_t z, uint32_t y, uint32_t M, uint32_t N, uint32_t K) { go(kernels::dense_forward(Activation(act), alpha, x, w, b, z, y, M, N, K), a, nullptr); }
+void w_softmax_rows(float* a, uint32_t z, uint32_t y, uint32_t rows, uint32_t cols) { go(kernels::softmax_rows(z, y, rows, cols), a, nullptr); }
+void w_loss(float* a, int loss, int fused, uint32_t y, uint32_t z, uint32_t t, uint32_t g, uint32_t l, uint32_t rows, uint32_t cols) { go(kernels::loss(Loss(loss), fused != 0, y, z, t, g, l, rows, cols), a, nullptr); }
+void w_act_backward(float* a, int act, float alpha, uint32_t g, uint32_t z, uint32_t y, uint32_t out, uint32_t count) { go(kernels::act_backward(Activation(act), alpha, g, z, y, out, count), a, nullptr); }
+void w_softmax_backward(float* a, uint32_t g, uint32_t y, uint32_t out, uint32_t rows, uint32_t cols) { go(kernels::softmax_backward(g, y, out, rows, cols), a, nullptr); }
+void w_weight_grad(float* a, uint32_t g, uint32_t x, uint32_t dw, uint32_t M, uint32_t N, uint32_t K) { go(kernels::weight_grad(g, x, dw, M, N, K), a, nullptr); }
+void w_bias_grad(float* a, uint32_t g, uint32_t db, uint32_t rows, uint32_t cols) { go(kernels::bias_grad(g, db, rows, cols), a, nullptr); }
+void w_dense_backward_input(float* a, int act, float alpha, uint32_t g, uint32_t w, uint32_t z, uint32_t y, uint32_t out, uint32_t M, uint32_t N, uint32_t K) { go(kernels::dense_backward_input(Activation(act), alpha, g, w, z, y, out, M, N, K), a, nullptr); }
+void w_grad_sumsq(float* a, uint32_t g, uint32_t count, uint32_t partial) { go(kernels::grad_sumsq(g, count, partial), a, nullptr); }
+void w_optimizer_step(float* a, int opt, const float* hyper, uint32_t p, uint32_t g, uint32_t s, uint32_t count, uint32_t partial) {
+    OptimizerHyper h; HYPER_FROM_ARRAY go(kernels::optimizer_step(Optimizer(opt), h, p, g, s, count, partial), a, nullptr);
+}
+}
+"""
+
+_SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u = uint32, i = int, f = float
+    "w_last": (None, "U"), "w_count": ("i", "i"), "w_sumsq_partials": ("u", ""),
+    "w_kernel_name": ("s", "u"), "w_kernel_glsl": ("s", "u"),
+    "w_act_name": ("s", "i"), "w_act_enum": ("s", "i"), "w_act_elementwise": ("i", "i"), "w_act_alpha": ("f", "i"),
+    "w_act_from_name": ("i", "s"), "w_loss_name": ("s", "i"), "w_loss_link": ("i", "i"),
+    "w_loss_from_name": ("i", "s"), "w_opt_name": ("s", "i"), "w_opt_state": ("u", "i"),
+    "w_opt_defaults": (None, "iP"), "w_hyper_defaults": (None, "P"), "w_opt_from_name": ("i", "s"),
+    "w_init_name": ("s", "i"), "w_init_uniform": ("i", "i"), "w_init_from_name": ("i", "s"),
+    "w_init_scale": ("f", "iuu"), "w_act_forward": ("f", "iff"), "w_act_derivative": ("f", "ifff"),
+    "w_gather_rows": (None, "PUuuuuuu"), "w_dense_forward": (None, "Pifuuuuuuuu"),
+    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_act_backward": (None, "Pifuuuuu"),
+    "w_softmax_backward": (None, "Puuuuu"), "w_weight_grad": (None, "Puuuuuu"), "w_bias_grad": (None, "Puuuu"),
+    "w_dense_backward_input": (None, "Pifuuuuuuuu"), "w_grad_sumsq": (None, "Puuu"),
+    "w_optimizer_step": (None, "PiPuuuuu"),
+}
+_CTYPES = {"P": np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS"),
+           "U": np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS"),
+           "u": ctypes.c_uint32, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p, None: None}
+
+
+def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """Compiles the generated kernels in `out` with the test wrapper into lib<name>.so and loads it."""
+    gxx = shutil.which("g++")
+    assert gxx, "g++ is required to build the generated CPU kernels"
+    wrapper = WRAPPER.replace("HYPER_TO_ARRAY", " ".join(f"out[{i}] = h.{n};" for i, n in enumerate(HYPER)))
+    wrapper = wrapper.replace("HYPER_FROM_ARRAY", " ".join(f"h.{n} = hyper[{i}];" for i, n in enumerate(HYPER)))
+    (out / "wrapper.cpp").write_text(wrapper, encoding="utf-8")
+    so = out / f"lib{name}.so"
+    cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *defines,
+           f"-I{REPO / 'gdextension' / 'src'}", f"-I{out}",
+           str(out / "kernels.cpp"), str(out / "cpu_kernels.cpp"), str(out / "wrapper.cpp"), "-o", str(so)]
+    result = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    dll = ctypes.CDLL(str(so))
+    for fn_name, (res, args) in _SIGNATURES.items():
+        fn = getattr(dll, fn_name)
+        fn.restype = _CTYPES[res] if res else None
+        fn.argtypes = [_CTYPES[c] for c in args]
+    return dll
+
+
+@pytest.fixture(scope="session")
+def gen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generator's output, in a temporary folder."""
+    out = tmp_path_factory.mktemp("gen")
+    written = kernels.generate(out)
+    assert {p.name for p in written} >= {"kernels.hpp", "kernels.cpp", "cpu_kernels.cpp", "kernel_slots.hpp"}
+    assert all(p.exists() for p in written)
+    return out
+
+
+@pytest.fixture(scope="session")
+def lib(gen_dir: Path) -> ctypes.CDLL:
+    """The generated kernels + wrapper, built with g++ -O2 (the SIMD GEMM path the CPU supports)."""
+    return _build(gen_dir, "lk_test")
+
+
+@pytest.fixture(scope="session")
+def baseline_lib(gen_dir: Path) -> ctypes.CDLL:
+    """The same, with the run-time AVX2 GEMM path compiled out (the SSE2 / portable path)."""
+    return _build(gen_dir, "lk_test_baseline", ("-DLK_CPU_NO_AVX2",))
+
+
+class Arena:
+    """A float32 arena whose unused floats are NaN: any write outside an output shows up as a non-NaN gap,
+    any output element a kernel forgot stays NaN."""
+
+    GAP = 3
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.offsets: list[int] = []
+        self.size = self.GAP
+        self.outputs: list[tuple[int, int]] = []
+        self.data = np.zeros(0, np.float32)
+
+    def put(self, values: np.ndarray) -> int:
+        """Places values (any shape, row-major) and returns their offset."""
+        off = self.size
+        self.parts.append(np.asarray(values, np.float32).ravel())
+        self.offsets.append(off)
+        self.size += self.parts[-1].size + self.GAP
+        return off
+
+    def out(self, n: int) -> int:
+        """Reserves n NaN floats for an output."""
+        off = self.put(np.full(n, np.nan, np.float32))
+        self.outputs.append((off, n))
+        return off
+
+    def build(self) -> np.ndarray:
+        self.data = np.full(self.size, np.nan, np.float32)
+        for off, part in zip(self.offsets, self.parts):
+            self.data[off:off + part.size] = part
+        return self.data
+
+    def get(self, off: int, shape: tuple[int, ...] | int) -> np.ndarray:
+        n = int(np.prod(shape))
+        return self.data[off:off + n].astype(np.float64).reshape(shape)
+
+    def check_gaps(self) -> None:
+        used = np.zeros(self.size, bool)
+        for off, part in zip(self.offsets, self.parts):
+            used[off:off + part.size] = True
+        assert np.isnan(self.data[~used]).all(), "a kernel wrote outside its output"
+        for off, n in self.outputs:
+            assert not np.isnan(self.data[off:off + n]).any(), "a kernel left part of its output unwritten"
+
+
+def _last(lib: ctypes.CDLL) -> tuple[str, tuple[int, int, int]]:
+    out = np.zeros(4, np.uint32)
+    lib.w_last(out)
+    return lib.w_kernel_name(int(out[0])).decode(), (int(out[1]), int(out[2]), int(out[3]))
+
+
+def _close(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> None:
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def _rng(*key: object) -> np.random.Generator:
+    """A generator seeded by the test's own key: reproducible, independent between tests."""
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))

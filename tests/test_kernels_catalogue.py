@@ -1,0 +1,162 @@
+"""The kernel catalogue and its generator: tables follow the spec, spec errors name their place, one YAML
+entry adds an activation, generated files are stamped. Harness: tests/kernel_harness.py."""
+from __future__ import annotations
+
+import ctypes
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kernel_harness import (
+    ACT_REFS,
+    ACTS,
+    CAT,
+    HYPER,
+    INIT_REFS,
+    LOSS_REFS,
+    OPT_REFS,
+    Arena,
+    _close,
+    _last,
+    catalogue,
+    kernels,
+)
+
+# ---- Catalogue and tables -----------------------------------------------------------------------------------
+
+def test_every_entry_has_a_reference() -> None:
+    assert set(ACT_REFS) == {a.name for a in CAT.activations}, "add a NumPy reference to ACT_REFS"
+    assert set(LOSS_REFS) == {x.name for x in CAT.losses}, "add a NumPy reference to LOSS_REFS"
+    assert set(OPT_REFS) == {o.name for o in CAT.optimizers}, "add a NumPy reference to OPT_REFS"
+    assert set(INIT_REFS) == {i.name for i in CAT.initializers}, "add a NumPy reference to INIT_REFS"
+
+
+def test_tables_follow_the_spec(lib: ctypes.CDLL) -> None:
+    assert [lib.w_count(i) for i in range(4)] == [len(CAT.activations), len(CAT.losses), len(CAT.optimizers),
+                                                   len(CAT.initializers)]
+    for i, a in enumerate(CAT.activations):
+        assert lib.w_act_name(i).decode() == a.name and lib.w_act_enum(i).decode() == a.enum_name
+        assert bool(lib.w_act_elementwise(i)) == a.elementwise
+        assert lib.w_act_alpha(i) == pytest.approx(a.default_alpha)
+        assert lib.w_act_from_name(a.name.encode()) == i
+    for i, x in enumerate(CAT.losses):
+        assert lib.w_loss_name(i).decode() == x.name and lib.w_loss_from_name(x.name.encode()) == i
+        assert lib.w_loss_link(i) == ACTS.index(x.link)
+    hyper = np.zeros(len(HYPER), np.float32)
+    lib.w_hyper_defaults(hyper)
+    _close(hyper, [h.default for h in CAT.hyperparameters], 1e-7, 0)
+    for i, o in enumerate(CAT.optimizers):
+        assert lib.w_opt_name(i).decode() == o.name and lib.w_opt_from_name(o.name.encode()) == i
+        assert lib.w_opt_state(i) == o.state_per_param
+        lib.w_opt_defaults(i, hyper)
+        _close(hyper, [o.defaults[h] for h in HYPER], 1e-7, 0)
+    for i, init in enumerate(CAT.initializers):
+        assert lib.w_init_name(i).decode() == init.name and lib.w_init_from_name(init.name.encode()) == i
+        uniform, scale = INIT_REFS[init.name]
+        assert bool(lib.w_init_uniform(i)) == uniform
+        for fan_in, fan_out in ((784, 256), (4, 32), (1, 1)):
+            assert lib.w_init_scale(i, fan_in, fan_out) == pytest.approx(scale(fan_in, fan_out), rel=1e-6)
+        assert math.isfinite(lib.w_init_scale(i, 0, 0))  # fans of 0 count as 1
+    for lookup in (lib.w_act_from_name, lib.w_loss_from_name, lib.w_opt_from_name, lib.w_init_from_name):
+        assert lookup(b"no_such_entry") == -1
+
+
+def test_kernel_ids_names_and_glsl(lib: ctypes.CDLL) -> None:
+    names = [v.name for v in kernels.variants(CAT)]
+    assert lib.w_count(4) == len(names)
+    assert lib.w_sumsq_partials() == kernels.SUMSQ_PARTIALS
+    for k, name in enumerate(names):
+        assert lib.w_kernel_name(k).decode() == name
+        glsl = lib.w_kernel_glsl(k).decode()
+        assert glsl.startswith("#version 450") and "binding = 0" in glsl and "binding = 1" in glsl
+        assert "uint u[16]; float f[16];" in glsl and "lk_touch_bindings();" in glsl
+    assert lib.w_kernel_name(60000).decode() == "noop"  # out of range: NOOP's entry
+
+
+def test_out_of_range_enums_give_noop(lib: ctypes.CDLL) -> None:
+    a = Arena()
+    x = a.put([1.0, 2.0])
+    data = a.build()
+    before = data.copy()
+    lib.w_dense_forward(data, 99, 0.0, x, x, x, x, x, 1, 1, 1)
+    assert _last(lib)[0] == "noop"
+    lib.w_loss(data, 99, 1, x, x, x, x, x, 1, 1)
+    assert _last(lib)[0] == "noop"
+    np.testing.assert_array_equal(data, before)
+
+
+# ---- The spec and the generator ---------------------------------------------------------------------------
+
+def _spec_copy(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> Path:
+    """A copy of codegen/spec with one text replacement in <file>.yaml."""
+    spec = tmp_path / "spec"
+    shutil.copytree(catalogue.SPEC_DIR, spec)
+    if file:
+        path = spec / f"{file}.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"the test's edit no longer matches {file}.yaml"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), [
+    ("activations", '"x > 0.0 ? 1.0 : alpha"', '"x > 0.0 ? 1.0 : beta"',
+     "activations[leaky_relu].derivative: unknown identifier 'beta'"),
+    ("activations", '"lk_sigmoid(x)"', '"1 / (1.0 + lk_exp(-x))"', "activations[sigmoid].forward: bare integer"),
+    ("activations", '"lk_tanh(x)"', '"lk_tanh(x, x)"', "activations[tanh].forward: lk_tanh takes 1 arguments"),
+    ("activations", '"lk_max(x, 0.0)"', '"max(x, 0.0)"', "activations[relu].forward: unknown function 'max'"),
+    ("activations", "    kinks: [0.0]", "    kink: [0.0]", "activations[relu].kink: unknown key 'kink'"),
+    ("activations", "  - name: tanh", "  - name: sigmoid", "activations[sigmoid].name: duplicate name"),
+    ("losses", "link: sigmoid", "link: sigmod", "losses[bce].link: unknown activation 'sigmod'"),
+    ("losses", '    grad: "2.0 * (y - t)"\n', "", "losses[mse]: missing required key 'grad'"),
+    ("losses", '"lk_softplus(z) - z * t"', '"lk_softplus(z) - z * q"', "losses[bce].fused_value: unknown identifier"),
+    ("optimizers", "p = p - lr * s0;", "p = p - lr * s1;", "optimizers[sgd].update: unknown identifier 's1'"),
+    ("optimizers", "s0 = momentum * s0 + g;", "lr = momentum * s0 + g;", "optimizers[sgd].update: cannot assign 'lr'"),
+    ("optimizers", "p = p - lr * s0;", "p = p - lr * s0", "optimizers[sgd].update: statement"),
+    ("optimizers", "state_per_param: 2", "state_per_param: 9", "optimizers[adam].state_per_param: expected"),
+    ("initializers", "distribution: normal", "distribution: gaussian",
+     "initializers[kaiming].distribution: expected one of normal, uniform"),
+])
+def test_spec_errors_name_the_file_line_entry_and_key(tmp_path: Path, file: str, old: str, new: str,
+                                                      expected: str) -> None:
+    spec = _spec_copy(tmp_path, file, old, new)
+    with pytest.raises(catalogue.SpecError) as err:
+        catalogue.load(spec)
+    message = str(err.value)
+    assert expected in message
+    line = int(message.split(f"{file}.yaml:", 1)[1].split(":", 1)[0])
+    cited = (spec / f"{file}.yaml").read_text(encoding="utf-8").splitlines()[line - 1]
+    key = expected.split(":", 1)[0].rsplit(".", 1)[-1] if "]." in expected else "name"
+    assert key in cited, f"line {line} ({cited!r}) is not the line of {key!r}"
+
+
+def test_one_yaml_entry_adds_an_activation(tmp_path: Path) -> None:
+    """The whole cost of a new elementwise activation: one entry (and its NumPy reference in ACT_REFS)."""
+    spec = _spec_copy(tmp_path, "activations", "  - name: softmax", """  - name: softplus
+    doc: "y = log(1 + exp(x))."
+    forward: "lk_softplus(x)"
+    derivative: "lk_sigmoid(x)"
+    domain: [-10.0, 10.0]
+    tolerance: {rtol: 1.0e-5, atol: 1.0e-6}
+
+  - name: softmax""")
+    cat = catalogue.load(spec)
+    files = kernels.render(cat)
+    for family in ("dense_forward", "act_backward", "dense_backward_input"):
+        assert f"glsl/{family}_softplus.comp" in files
+        assert f"Kernel::{family.upper()}_SOFTPLUS" in files["kernels.cpp"]
+    assert "    SOFTPLUS," in files["kernels.hpp"] and "struct Act_softplus" in files["cpu_kernels.cpp"]
+
+
+def test_generated_files_are_stamped_and_rewritten_only_when_changed(gen_dir: Path) -> None:
+    files = kernels.generate(gen_dir)
+    for path in files:
+        head = path.read_text(encoding="utf-8").splitlines()[:2]
+        assert any("@generated" in line for line in head), path
+    mtimes = [p.stat().st_mtime_ns for p in files]
+    assert kernels.generate(gen_dir) == files
+    assert [p.stat().st_mtime_ns for p in files] == mtimes
+    assert set(kernels.inputs()) >= set(catalogue.spec_files()) | {catalogue.MATH_HELPERS}
+    assert all(p.exists() for p in kernels.inputs())

@@ -1,0 +1,241 @@
+"""CPU kernels of training against NumPy and torch: losses (values, gradients, finite differences, fused vs
+generic), gradient clipping and the optimizers. Harness: tests/kernel_harness.py."""
+from __future__ import annotations
+
+import ctypes
+import math
+
+import numpy as np
+import pytest
+from kernel_harness import (
+    ACT_REFS,
+    ACTS,
+    CAT,
+    F64,
+    HYPER,
+    LOSS_REFS,
+    LOSS_TARGETS,
+    OPT_REFS,
+    Arena,
+    _close,
+    _last,
+    _rng,
+    catalogue,
+    kernels,
+)
+
+# ---- Losses -------------------------------------------------------------------------------------------------
+
+def _loss_inputs(loss: catalogue.Loss, shape: tuple[int, int], seed: object,
+                 scale: float = 2.0) -> tuple[F64, F64, F64]:
+    """(z, y = link(z), t) with moderate z."""
+    rng = _rng("loss", loss.name, shape, seed)
+    z = rng.normal(scale=scale, size=shape)
+    y = ACT_REFS[loss.link][0](z, CAT.activation(loss.link).default_alpha)
+    return z, y, LOSS_TARGETS[loss.targets](rng, shape)
+
+
+def _run_loss(lib: ctypes.CDLL, loss: catalogue.Loss, fused: bool, z: F64, y: F64, t: F64,
+              in_place: bool = False) -> tuple[float, F64]:
+    rows, cols = z.shape
+    a = Arena()
+    zo, yo, to = a.put(z), a.put(y), a.put(t)
+    g = yo if in_place else a.out(z.size)
+    lo = a.out(1)
+    data = a.build()
+    lib.w_loss(data, [x.name for x in CAT.losses].index(loss.name), int(fused), yo, zo, to, g, lo, rows, cols)
+    assert _last(lib) == (f"loss_{loss.name}" + ("_fused" if fused else ""), (1, 1, 1))
+    if not in_place:
+        a.check_gaps()
+    return float(a.get(lo, 1)[0]), a.get(g, z.shape)
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["generic", "fused"])
+@pytest.mark.parametrize("loss", CAT.losses, ids=lambda x: x.name)
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (127, 10), (300, 2), (2, 300)], ids=str)
+def test_loss_value_and_gradient(lib: ctypes.CDLL, loss: catalogue.Loss, fused: bool,
+                                 shape: tuple[int, int]) -> None:
+    z, y, t = _loss_inputs(loss, shape, "values")
+    value, grad = _run_loss(lib, loss, fused, z, y, t)
+    generic, fused_ref = LOSS_REFS[loss.name]
+    want_value, want_grad = fused_ref(z, t) if fused else generic(y, t)
+    tol = loss.tolerance
+    assert value == pytest.approx(want_value, rel=tol.rtol * 10, abs=tol.atol * 10)
+    _close(grad, want_grad, tol.rtol * 10, tol.atol)
+    _, grad2 = _run_loss(lib, loss, fused, z, y, t, in_place=True)  # g aliases y
+    _close(grad2, grad, 0, 0)
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["generic", "fused"])
+@pytest.mark.parametrize("loss", CAT.losses, ids=lambda x: x.name)
+def test_loss_gradient_matches_finite_differences(lib: ctypes.CDLL, loss: catalogue.Loss, fused: bool) -> None:
+    """The kernel's gradient against central differences of the kernel's own loss value: in y (generic) or in
+    z through the link activation (fused)."""
+    z, y, t = _loss_inputs(loss, (3, 4), "fd", scale=1.0)
+    link = ACT_REFS[loss.link][0]
+    alpha = CAT.activation(loss.link).default_alpha
+    _, grad = _run_loss(lib, loss, fused, z, y, t)
+    h = 1e-3
+    fd = np.zeros_like(z)
+    for i in np.ndindex(*z.shape):
+        vals = []
+        for sign in (1.0, -1.0):
+            zp, yp = z.copy(), y.copy()
+            if fused:
+                zp[i] += sign * h
+                yp = link(zp, alpha)
+            else:
+                yp[i] += sign * h
+            vals.append(_run_loss(lib, loss, fused, zp, yp, t)[0])
+        fd[i] = (vals[0] - vals[1]) / (2 * h)
+    _close(grad, fd, 1e-2, 2e-3)
+
+
+@pytest.mark.parametrize("loss", CAT.losses, ids=lambda x: x.name)
+def test_fused_and_generic_losses_agree(lib: ctypes.CDLL, loss: catalogue.Loss) -> None:
+    """Fused value = generic value on moderate inputs; fused gradient = generic gradient chained through the
+    link activation (act_backward, or softmax_backward for the row-wise softmax)."""
+    z, y, t = _loss_inputs(loss, (7, 5), "agree")
+    v_generic, g_y = _run_loss(lib, loss, False, z, y, t)
+    v_fused, g_z = _run_loss(lib, loss, True, z, y, t)
+    assert v_fused == pytest.approx(v_generic, rel=1e-4, abs=1e-6)
+    link = CAT.activation(loss.link)
+    a = Arena()
+    g, zo, yo = a.put(g_y), a.put(z), a.put(y)
+    out = a.out(z.size)
+    data = a.build()
+    if link.elementwise:
+        lib.w_act_backward(data, ACTS.index(link.name), link.default_alpha, g, zo, yo, out, z.size)
+    else:
+        lib.w_softmax_backward(data, g, yo, out, *z.shape)
+    _close(a.get(out, z.shape), g_z, 1e-4, 1e-6)
+
+
+def test_losses_extreme_inputs_stay_finite(lib: ctypes.CDLL) -> None:
+    for loss in CAT.losses:
+        z = np.array([[-1000.0, 1000.0, 0.0], [100.0, -100.0, 50.0]])
+        y = ACT_REFS[loss.link][0](z, CAT.activation(loss.link).default_alpha)
+        t = LOSS_TARGETS[loss.targets](_rng("extreme", loss.name), z.shape)
+        for fused in (False, True):
+            value, grad = _run_loss(lib, loss, fused, z, y, t)
+            assert math.isfinite(value) and np.isfinite(grad).all(), (loss.name, fused, value, grad)
+            if fused:
+                want_value, want_grad = LOSS_REFS[loss.name][1](z, t)
+                assert value == pytest.approx(want_value, rel=1e-5)
+                _close(grad, want_grad, 1e-5, 1e-6)
+
+
+# ---- Gradient clipping and optimizers -----------------------------------------------------------------------
+
+def test_grad_sumsq_partials(lib: ctypes.CDLL) -> None:
+    parts = kernels.SUMSQ_PARTIALS
+    for count in (1, 7, 127, 300, 256 * parts + 5, 3 * 256 * parts + 300):
+        gs = _rng("sumsq", count).normal(size=count)
+        a = Arena()
+        g, p = a.put(gs), a.out(parts)
+        data = a.build()
+        lib.w_grad_sumsq(data, g, count, p)
+        assert _last(lib) == ("grad_sumsq", (parts, 1, 1))
+        a.check_gaps()
+        padded = np.concatenate([gs, np.zeros(-count % (256 * parts))]) ** 2
+        want = padded.reshape(-1, parts, 256).sum(axis=(0, 2))  # chunk c of 256 -> partial c % P
+        _close(a.get(p, parts), want, 1e-5, 1e-6)
+
+
+def _hyper(opt: catalogue.Optimizer, **overrides: float) -> dict[str, float]:
+    return {**opt.defaults, **overrides}
+
+
+@pytest.mark.parametrize("max_norm", [0.0, 0.5, 1e6], ids=["no_clip", "clip", "clip_inactive"])
+@pytest.mark.parametrize("opt", CAT.optimizers, ids=lambda o: o.name)
+def test_optimizer_steps(lib: ctypes.CDLL, opt: catalogue.Optimizer, max_norm: float) -> None:
+    """Three steps on awkward counts against the NumPy (torch-formula) reference, with weight decay and
+    momentum, and gradient clipping by global norm through grad_sumsq."""
+    idx = [o.name for o in CAT.optimizers].index(opt.name)
+    for count in (1, 7, 127, 300):
+        rng = _rng("opt", opt.name, count, max_norm)
+        h = _hyper(opt, lr=0.05, weight_decay=0.01, max_norm=max_norm)
+        if "momentum" in opt.hyper:
+            h["momentum"] = 0.9
+        p_ref = rng.normal(size=count).astype(np.float32).astype(np.float64)
+        states_ref = [np.zeros(count) for _ in range(opt.state_per_param)]
+        a = Arena()
+        p = a.put(p_ref)
+        g = a.put(np.zeros(count))
+        s = a.put(np.zeros(max(1, count * opt.state_per_param)))
+        parts = a.put(np.zeros(kernels.SUMSQ_PARTIALS))
+        data = a.build()
+        for step in range(1, 4):
+            grad = rng.normal(size=count) * 3.0
+            data[g:g + count] = grad
+            grad = grad.astype(np.float32).astype(np.float64)
+            h["bc1"], h["bc2"] = 1.0 - h["beta1"] ** step, 1.0 - h["beta2"] ** step
+            if max_norm > 0.0:
+                lib.w_grad_sumsq(data, g, count, parts)
+                grad = grad * min(1.0, max_norm / (np.linalg.norm(grad) + 1e-6))
+            hyper = np.array([h[name] for name in HYPER], np.float32)
+            lib.w_optimizer_step(data, idx, hyper, p, g, s, count, parts)
+            assert _last(lib) == (f"optimizer_step_{opt.name}", (-(-count // 256), 1, 1))
+            OPT_REFS[opt.name](p_ref, grad, states_ref, h, step)
+            _close(a.get(p, count), p_ref, 1e-5, 1e-6)
+            for k, state in enumerate(states_ref):
+                _close(a.get(s + k * count, count), state, 1e-5, 1e-6)
+        a.check_gaps()
+
+
+def test_optimizers_match_torch(lib: ctypes.CDLL) -> None:
+    """Trajectories of torch.optim.SGD / Adam with clip_grad_norm_, when torch is installed."""
+    torch = pytest.importorskip("torch")
+    for opt in CAT.optimizers:
+        idx = [o.name for o in CAT.optimizers].index(opt.name)
+        rng = _rng("torch", opt.name)
+        p0 = rng.normal(size=37).astype(np.float32)
+        param = torch.nn.Parameter(torch.tensor(p0))
+        h = _hyper(opt, lr=0.1, weight_decay=0.02, max_norm=1.0)
+        if opt.name == "sgd":
+            h["momentum"] = 0.8
+            topt = torch.optim.SGD([param], lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"])
+        elif opt.name == "adam":
+            topt = torch.optim.Adam([param], lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["epsilon"],
+                                    weight_decay=h["weight_decay"])
+        else:
+            pytest.fail(f"add the torch optimizer for {opt.name}")
+        a = Arena()
+        p, g = a.put(p0), a.put(np.zeros(37))
+        s, parts = a.put(np.zeros(37 * opt.state_per_param)), a.put(np.zeros(kernels.SUMSQ_PARTIALS))
+        data = a.build()
+        for step in range(1, 6):
+            grad = rng.normal(size=37).astype(np.float32)
+            param.grad = torch.tensor(grad.copy())
+            torch.nn.utils.clip_grad_norm_([param], h["max_norm"])
+            topt.step()
+            data[g:g + 37] = grad
+            h["bc1"], h["bc2"] = 1.0 - h["beta1"] ** step, 1.0 - h["beta2"] ** step
+            lib.w_grad_sumsq(data, g, 37, parts)
+            lib.w_optimizer_step(data, idx, np.array([h[n] for n in HYPER], np.float32), p, g, s, 37, parts)
+            _close(a.get(p, 37), param.detach().numpy(), 1e-5, 1e-5)
+
+
+def test_losses_match_torch(lib: ctypes.CDLL) -> None:
+    """Loss values and gradients of torch's MSELoss / BCELoss / CrossEntropy, when torch is installed."""
+    torch = pytest.importorskip("torch")
+    fns = {"mse": lambda y, z, t: torch.nn.functional.mse_loss(y, t),
+           "bce": lambda y, z, t: torch.nn.functional.binary_cross_entropy(y, t),
+           "cce": lambda y, z, t: -(t * torch.log_softmax(z, dim=1)).sum(dim=1).mean()}
+    for loss in CAT.losses:
+        if loss.name not in fns:
+            pytest.fail(f"add the torch loss for {loss.name}")
+        z, _, t = _loss_inputs(loss, (9, 4), "torch")
+        zt = torch.tensor(z.astype(np.float32), requires_grad=True)
+        link = {"identity": lambda v: v, "sigmoid": torch.sigmoid, "softmax": lambda v: torch.softmax(v, dim=1)}
+        yt = link[loss.link](zt)
+        yt.retain_grad()
+        value = fns[loss.name](yt, zt, torch.tensor(t.astype(np.float32)))
+        value.backward()
+        v_fused, g_z = _run_loss(lib, loss, True, z, yt.detach().numpy().astype(np.float64), t)
+        assert v_fused == pytest.approx(value.item(), rel=1e-4)
+        _close(g_z, zt.grad.numpy(), 1e-4, 1e-6)
+        if loss.name != "cce":  # torch has no probability-input CCE; the generic dL/dy is checked above
+            v_generic, g_y = _run_loss(lib, loss, False, z, yt.detach().numpy().astype(np.float64), t)
+            assert v_generic == pytest.approx(value.item(), rel=1e-4)
+            _close(g_y, yt.grad.numpy(), 1e-4, 1e-6)
