@@ -1,27 +1,31 @@
-// The process-wide backends: one CPU backend and, where Godot has a RenderingDevice, one GPU backend
-// (created on first use, released before the extension unloads). Choosing between them is done here.
+// Device selection for the API layer: which of a session's backends runs a call ("auto", "gpu", "cpu"), GPU
+// availability, and what ran last (LearnKit.get_device_info()). Sessions own their backends' memory; this file
+// owns only the process-wide GPU device state.
 #pragma once
 #include <string>
 
 #include "core/backend.hpp"
-#include "core/network.hpp"
+#include "core/model.hpp"
+#include "core/session.hpp"
 
 namespace lk::api {
 
-Backend& cpu_backend();
-// nullptr when there is no RenderingDevice; the reason is in gpu_unavailable_reason().
-Backend* gpu_backend();
+// Installs the GPU backend factory into core (called once when the extension initialises).
+void init_backends();
+bool gpu_available();
 const std::string& gpu_unavailable_reason();
+std::string gpu_name();
 std::string gpu_vendor();
 
 // device: "auto" | "gpu" | "cpu". "gpu" without a GPU is an error (push_error, nullptr) rather than a silent
-// fallback: a developer who asked for the GPU must learn that it is not there.
-Backend* choose_backend(const std::string& device, const Network& net, size_t batch_rows, const char* where);
+// fallback: a developer who asked for the GPU must learn that it is not there. Returns the session's backend.
+Backend* choose_backend(const std::string& device, const Model& model, size_t batch_rows, const char* where,
+                        Session& session);
 
 // Remembers which backend ran last (for LearnKit.get_device_info()).
 void note_used(const Backend& backend);
-const std::string& last_backend();
-const std::string& last_device();
+std::string last_backend();
+std::string last_device();
 
 void shutdown_backends();
 

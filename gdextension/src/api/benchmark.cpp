@@ -5,7 +5,8 @@
 #include "api/learnkit.hpp"
 #include "core/rng.hpp"
 #include "godot/log.hpp"
-#include "kernels/kernels.hpp"
+#include "core/kernel_builders.hpp"
+#include "core/session.hpp"
 
 namespace lk::api {
 
@@ -20,7 +21,9 @@ gd::Dictionary LearnKit::benchmark_gemm(int64_t rows, int64_t outputs, int64_t i
         return gd::Dictionary();
     }
     const std::string d = device.utf8();
-    Backend* backend = d == "cpu" ? &cpu_backend() : d == "gpu" ? gpu_backend() : nullptr;
+    Session session;  // its own arena, freed when the benchmark returns
+    std::string why;
+    Backend* backend = d == "cpu" || d == "gpu" ? session.backend(d == "gpu", &why) : nullptr;
     if (!backend) {
         push_error(where, str("device \"", d, "\" is not available: expected \"gpu\" (with a RenderingDevice) or \"cpu\""));
         return gd::Dictionary();

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "api/network_api.hpp"
+#include "core/validate.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -117,28 +119,100 @@ gd::Array matrix_to_rows(const std::vector<float>& values, size_t rows, size_t w
     return out;
 }
 
-gd::Dictionary layer_description(const Layer& l) {
-    gd::Dictionary d;
-    d[gd::Variant("type")] = gd::Variant(l.type_name());
-    d[gd::Variant("inputs")] = gd::Variant(int64_t(l.input_width()));
-    d[gd::Variant("outputs")] = gd::Variant(int64_t(l.output_width()));
-    d[gd::Variant("activation")] = gd::Variant(activation_info(l.activation()).name);
-    d[gd::Variant("alpha")] = gd::Variant(double(l.alpha()));
-    return d;
-}
-
-gd::Array per_layer_weights(const Network& net, const float* values) {
+gd::Array layer_view(const Model& m) {
     gd::Array out;
-    for (size_t i = 0; i < net.layer_count(); ++i) {
-        const Layer& l = net.layer(i);
-        const float* p = values + net.param_offset(i);
-        const size_t w = size_t(l.input_width()) * l.output_width();
+    std::vector<bool> absorbed(m.op_count(), false);
+    for (size_t i = 0; i < m.op_count(); ++i) {
+        if (absorbed[i]) continue;
+        const OpNode& n = m.node(i);
         gd::Dictionary d;
-        d[gd::Variant("weight")] = gd::Variant(to_packed(p, w));
-        d[gd::Variant("bias")] = gd::Variant(to_packed(p + w, l.output_width()));
+        d[gd::Variant("type")] = gd::Variant(n.op->type());
+        d[gd::Variant("name")] = gd::Variant(n.name);
+        if (std::string(n.op->type()) == "dense" && !n.in_shapes.empty()) {
+            d[gd::Variant("inputs")] = gd::Variant(int64_t(n.in_shapes[0].size()));
+            d[gd::Variant("outputs")] = gd::Variant(int64_t(m.tensor(n.output).shape.size()));
+            Activation act = Activation::IDENTITY;
+            float alpha = activation_info(act).default_alpha;
+            const auto& readers = m.tensor(n.output).consumers;
+            if (readers.size() == 1 && n.output != m.output() && m.op(size_t(readers[0])).activation(&act, &alpha)) {
+                absorbed[size_t(readers[0])] = true;
+            }
+            d[gd::Variant("activation")] = gd::Variant(activation_info(act).name);
+            d[gd::Variant("alpha")] = gd::Variant(double(alpha));
+        } else {
+            d[gd::Variant("settings")] = gd::Variant(attrs_to_dict(n.op->attrs()));
+        }
         out.push_back(gd::Variant(d));
     }
     return out;
+}
+
+gd::Array per_op_tensors(const Model& m, const float* grads) {
+    gd::Array out;
+    for (size_t i = 0; i < m.op_count(); ++i) {
+        const OpNode& n = m.node(i);
+        if (n.params.empty()) continue;
+        gd::Dictionary d;
+        for (size_t k = 0; k < n.params.size(); ++k) {
+            const ParamDesc& p = n.params[k];
+            if (grads && !p.trainable) continue;
+            const float* v = grads ? grads + n.offsets[k] : m.param_data(i, k);
+            d[gd::Variant(p.name)] = gd::Variant(to_packed(v, size_t(p.shape.size())));
+        }
+        out.push_back(gd::Variant(d));
+    }
+    return out;
+}
+
+bool tensors_from_array(const Model& m, const gd::Array& entries, std::vector<float>* params,
+                        std::vector<float>* buffers, std::string* err) {
+    size_t with_params = 0;
+    for (size_t i = 0; i < m.op_count(); ++i) with_params += m.node(i).params.empty() ? 0 : 1;
+    if (size_t(entries.size()) != with_params) {
+        *err = str("got ", entries.size(), " entries, expected ", with_params,
+                   " (one Dictionary per op with parameters, as get_parameters() returns)");
+        return false;
+    }
+    int64_t e = 0;
+    for (size_t i = 0; i < m.op_count(); ++i) {
+        const OpNode& n = m.node(i);
+        if (n.params.empty()) continue;
+        const gd::Variant& entry = entries[e];
+        const std::string who = str("entry ", e, " (", n.name, ")");
+        ++e;
+        if (entry.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+            std::string names;
+            for (const ParamDesc& p : n.params) names += str(names.empty() ? "" : ", ", "\"", p.name, "\"");
+            *err = str(who, " is ", entry.describe(), ": expected a Dictionary with ", names);
+            return false;
+        }
+        gd::Dictionary d = entry.as_dictionary();
+        for (size_t k = 0; k < n.params.size(); ++k) {
+            const ParamDesc& p = n.params[k];
+            gd::Variant value, converted;
+            const bool present = d.lookup(gd::Variant(p.name), &value);
+            if (!present && !p.trainable) continue;  // buffers are optional
+            if (!present || !value.convert(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, &converted)) {
+                *err = str(who, " has no \"", p.name, "\" array of numbers");
+                return false;
+            }
+            gd::PackedFloat32Array a = converted.as_packed_float32_array();
+            const size_t count = size_t(p.shape.size());
+            if (size_t(a.size()) != count) {
+                *err = str(who, " \"", p.name, "\" has ", a.size(), " values, expected ", count,
+                           p.shape.rank == 2 ? str(" (", p.shape.dims[0], " x ", p.shape.dims[1], ", out x in)") : "");
+                return false;
+            }
+            const std::string bad = check_finite(str(who, " ", p.name), a.data(), count, 0);
+            if (!bad.empty()) {
+                *err = bad;
+                return false;
+            }
+            float* dst = (p.trainable ? params->data() : buffers->data()) + n.offsets[k];
+            if (count) std::memcpy(dst, a.data(), count * sizeof(float));
+        }
+    }
+    return true;
 }
 
 bool valid_device(const std::string& device) { return device == "auto" || device == "gpu" || device == "cpu"; }

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/network.hpp"
+#include "core/model.hpp"
 #include "gd_classes.hpp"
 
 namespace lk::api {
@@ -22,11 +22,18 @@ gd::PackedFloat32Array to_packed(const float* values, size_t n);
 // rows x width values into an Array of PackedFloat32Array rows.
 gd::Array matrix_to_rows(const std::vector<float>& values, size_t rows, size_t width);
 
-// {type, inputs, outputs, activation, alpha} of one layer (get_layers() and the model file share it).
-gd::Dictionary layer_description(const Layer& layer);
-// One {"weight", "bias"} Dictionary per layer from values in Network::params() layout (parameters or their
-// gradients): the torch nn.Linear layout, weight out x in row-major.
-gd::Array per_layer_weights(const Network& net, const float* values);
+// The layer view of a model (get_layers()): one Dictionary per op, except that an activation op that is the
+// only reader of a dense op's output is shown as that dense layer's "activation". Dense layers read
+// {type: "dense", name, inputs, outputs, activation, alpha}; other ops {type, name, settings}.
+gd::Array layer_view(const Model& model);
+// One Dictionary per op that has parameters or buffers, {name: PackedFloat32Array} in the op's order (dense:
+// weight out x in row-major, then bias: torch's nn.Linear). With `grads` (Model::params() layout): the
+// gradients of the trainable parameters instead. The caller holds the model's parameter lock.
+gd::Array per_op_tensors(const Model& model, const float* grads);
+// The inverse, for set_parameters() and model files: entries aligned with per_op_tensors(); every trainable
+// parameter is required, buffers are optional (kept when absent). Writes into params/buffers (Model layouts).
+bool tensors_from_array(const Model& model, const gd::Array& entries, std::vector<float>* params,
+                        std::vector<float>* buffers, std::string* err);
 
 // Lower-case device name check: "auto", "gpu" or "cpu".
 bool valid_device(const std::string& device);

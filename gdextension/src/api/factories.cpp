@@ -4,10 +4,74 @@
 #include <cmath>
 
 #include "api/convert.hpp"
-#include "core/dense_layer.hpp"
+#include "core/op_registry.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
+
+namespace {
+
+bool add_op(Model* m, const char* type, const Attrs& attrs, std::vector<TensorId> inputs, TensorId* out,
+            std::string* err) {
+    std::unique_ptr<Op> op = make_op(type, attrs, err);
+    if (!op) return false;
+    *out = m->add(std::move(op), std::move(inputs));
+    return true;
+}
+
+// A dense layer: dense op, then an activation op unless identity. The declared input width is checked against
+// the previous layer's output when the model validates.
+bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::string* err) {
+    if (static_cast<int>(d.act) >= ACTIVATION_COUNT) {  // enums are unsigned: only the top can be out
+        *err = str("unknown activation id ", static_cast<int>(d.act), ": expected 0 to ", ACTIVATION_COUNT - 1);
+        return false;
+    }
+    Attrs a;
+    a.set("units", double(d.out)).set("inputs", double(d.in));
+    if (!add_op(m, "dense", a, {in}, out, err)) return false;
+    if (d.act == Activation::IDENTITY) return true;
+    Attrs act;
+    act.set("activation", std::string(activation_info(d.act).name));
+    act.set("alpha", double(std::isnan(d.alpha) ? activation_info(d.act).default_alpha : d.alpha));
+    return add_op(m, "activation", act, {*out}, out, err);
+}
+
+// Appends one description (recursively for residual blocks); *cur is the running output tensor.
+bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId* cur, uint32_t* first_width,
+               std::string* err) {
+    ExtRef<LKDense> d = ExtRef<LKDense>::from_object(v.as_object());
+    if (d) {
+        if (*first_width == 0) *first_width = uint32_t(d->inputs);
+        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, float(d->alpha_value)}, *cur, cur,
+                         err);
+    }
+    ExtRef<LKLayer> l = ExtRef<LKLayer>::from_object(v.as_object());
+    if (!l) {
+        *err = str(path, " is ", v.describe(), ": expected an LKDense (LearnKit.dense()) or an LKLayer "
+                   "(LearnKit.activation(), dropout(), batch_norm(), layer_norm(), residual(), layer())");
+        return false;
+    }
+    if (l->type != "residual") return add_op(m, l->type.c_str(), l->settings, {*cur}, cur, err);
+    const TensorId skip = *cur;
+    for (int64_t i = 0; i < l->layers.size(); ++i) {
+        if (!add_layer(m, l->layers[i], str(path, ".layers[", i, "]"), cur, first_width, err)) return false;
+    }
+    return add_op(m, "add", Attrs(), {skip, *cur}, cur, err);
+}
+
+ExtRef<LKNetwork> finish_network(ExtRef<LKNetwork> net, Init init, uint64_t seed, const std::string& device,
+                                 const char* where) {
+    const std::string& problem = net->net.validate();
+    if (!problem.empty()) {
+        push_error(where, problem);
+        return {};
+    }
+    net->net.init(init, seed);
+    net->device = device;
+    return net;
+}
+
+}  // namespace
 
 ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, uint64_t seed,
                                const std::string& device, const char* where) {
@@ -16,15 +80,65 @@ ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, 
         return {};
     }
     ExtRef<LKNetwork> net = ExtRef<LKNetwork>::create();
-    for (const DenseDesc& d : layers) net->net.add_dense(d.in, d.out, d.act, d.alpha);
-    const std::string problem = net->net.validate();
-    if (!problem.empty()) {
-        push_error(where, problem);
+    net->net.set_input(Shape::features(layers[0].in));
+    TensorId cur = 0;
+    std::string err;
+    for (const DenseDesc& d : layers) {
+        if (!add_dense(&net->net, d, cur, &cur, &err)) {
+            push_error(where, err);
+            return {};
+        }
+    }
+    return finish_network(net, init, seed, device, where);
+}
+
+ExtRef<LKNetwork> make_sequential(const gd::Array& layers, Init init, uint64_t seed, const std::string& device,
+                                  const char* where) {
+    if (layers.size() == 0) {
+        push_error(where, "no layers: expected at least one layer");
         return {};
     }
-    net->net.init(init, seed);
-    net->device = device;
-    return net;
+    ExtRef<LKNetwork> net = ExtRef<LKNetwork>::create();
+    TensorId cur = 0;
+    uint32_t first_width = 0;
+    std::string err;
+    for (int64_t i = 0; i < layers.size(); ++i) {
+        if (!add_layer(&net->net, layers[i], str("layers[", i, "]"), &cur, &first_width, &err)) {
+            push_error(where, err);
+            return {};
+        }
+    }
+    if (first_width == 0) {
+        push_error(where, "the first layer must say the input width: start with LearnKit.dense(inputs, outputs, ...)"
+                          " or use LearnKit.network(input_size) and add_op()");
+        return {};
+    }
+    net->net.set_input(Shape::features(first_width));
+    return finish_network(net, init, seed, device, where);
+}
+
+ExtRef<LKLayer> make_layer(const std::string& type, const gd::Dictionary& settings, const gd::Array& layers,
+                           const char* where) {
+    ExtRef<LKLayer> l = ExtRef<LKLayer>::create();
+    l->type = type;
+    std::string err;
+    if (!attrs_from_dict(settings, &l->settings, &err)) {
+        push_error(where, err);
+        return {};
+    }
+    if (type == "residual") {
+        if (layers.size() == 0) {
+            push_error(where, "a residual block needs at least one layer");
+            return {};
+        }
+        l->layers = layers;
+        return l;
+    }
+    if (!make_op(type, l->settings, &err)) {  // validate now: the mistake is reported where it is made
+        push_error(where, err);
+        return {};
+    }
+    return l;
 }
 
 ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, double epsilon, double momentum,

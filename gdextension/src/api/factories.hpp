@@ -14,6 +14,13 @@ struct DenseDesc {
 // Builds, validates and initialises a network; null after push_error on bad sizes.
 ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, uint64_t seed,
                                const std::string& device, const char* where);
+// The same from sequential()'s Array of LKDense / LKLayer descriptions (residual blocks expanded).
+ExtRef<LKNetwork> make_sequential(const gd::Array& layers, Init init, uint64_t seed, const std::string& device,
+                                  const char* where);
+// A layer description of a registered op type (settings checked by the op's factory now, so mistakes are
+// reported where they are made), or "residual" with its layers.
+ExtRef<LKLayer> make_layer(const std::string& type, const gd::Dictionary& settings, const gd::Array& layers,
+                           const char* where);
 ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, double epsilon, double momentum,
                                    double weight_decay, double clip_norm, const char* where);
 ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, double lr_min, const char* where);

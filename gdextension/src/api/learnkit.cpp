@@ -24,9 +24,9 @@ LearnKit::~LearnKit() {
 
 gd::Dictionary LearnKit::get_device_info() {
     gd::Dictionary d;
-    Backend* gpu = gpu_backend();
-    d[gd::Variant("gpu_available")] = gd::Variant(gpu != nullptr);
-    d[gd::Variant("gpu_name")] = gd::Variant(gpu ? gpu->device_name() : std::string());
+    const bool gpu = gpu_available();
+    d[gd::Variant("gpu_available")] = gd::Variant(gpu);
+    d[gd::Variant("gpu_name")] = gd::Variant(gpu_name());
     d[gd::Variant("gpu_vendor")] = gd::Variant(gpu_vendor());
     d[gd::Variant("gpu_unavailable_reason")] = gd::Variant(gpu ? std::string() : gpu_unavailable_reason());
     d[gd::Variant("cpu_name")] = gd::Variant(gd::OS::singleton().get_processor_name());
@@ -62,17 +62,53 @@ ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::String
         push_error("sequential", str("unknown init \"", init.utf8(), "\": expected \"kaiming\" or \"xavier\""));
         return {};
     }
-    std::vector<DenseDesc> descs;
-    for (int64_t i = 0; i < layers.size(); ++i) {
-        ExtRef<LKDense> d = ExtRef<LKDense>::from_object(layers[i].as_object());
-        if (!d) {
-            push_error("sequential", str("layers[", i, "] is ", layers[i].describe(),
-                                         ": expected an LKDense from LearnKit.dense()"));
-            return {};
-        }
-        descs.push_back({uint32_t(d->inputs), uint32_t(d->outputs), d->act, float(d->alpha_value)});
+    return make_sequential(layers, in, uint64_t(seed), "auto", "sequential");
+}
+
+ExtRef<LKNetwork> LearnKit::network(int64_t input_size) {
+    if (input_size <= 0 || input_size > (1 << 24)) {
+        push_error("network", str("input_size is ", input_size, ": expected a width in [1, 16777216]"));
+        return {};
     }
-    return make_network(descs, in, uint64_t(seed), "auto", "sequential");
+    ExtRef<LKNetwork> net = ExtRef<LKNetwork>::create();
+    net->net.set_input(Shape::features(uint32_t(input_size)));
+    return net;
+}
+
+ExtRef<LKLayer> LearnKit::layer(const gd::String& type, const gd::Dictionary& settings) {
+    return make_layer(type.utf8(), settings, gd::Array(), "layer");
+}
+
+ExtRef<LKLayer> LearnKit::activation(const gd::String& name, double alpha) {
+    gd::Dictionary s;
+    s[gd::Variant("activation")] = gd::Variant(name);
+    s[gd::Variant("alpha")] = gd::Variant(alpha);
+    return make_layer("activation", s, gd::Array(), "activation");
+}
+
+ExtRef<LKLayer> LearnKit::dropout(double p) {
+    gd::Dictionary s;
+    s[gd::Variant("p")] = gd::Variant(p);
+    return make_layer("dropout", s, gd::Array(), "dropout");
+}
+
+ExtRef<LKLayer> LearnKit::batch_norm(double eps, double momentum, bool affine) {
+    gd::Dictionary s;
+    s[gd::Variant("eps")] = gd::Variant(eps);
+    s[gd::Variant("momentum")] = gd::Variant(momentum);
+    s[gd::Variant("affine")] = gd::Variant(affine);
+    return make_layer("batch_norm", s, gd::Array(), "batch_norm");
+}
+
+ExtRef<LKLayer> LearnKit::layer_norm(double eps, bool affine) {
+    gd::Dictionary s;
+    s[gd::Variant("eps")] = gd::Variant(eps);
+    s[gd::Variant("affine")] = gd::Variant(affine);
+    return make_layer("layer_norm", s, gd::Array(), "layer_norm");
+}
+
+ExtRef<LKLayer> LearnKit::residual(const gd::Array& layers) {
+    return make_layer("residual", gd::Dictionary(), layers, "residual");
 }
 
 ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::Dictionary& options) {

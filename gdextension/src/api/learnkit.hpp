@@ -19,6 +19,13 @@ public:
     gd::Dictionary get_device_info();
     ExtRef<LKDense> dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha);
     ExtRef<LKNetwork> sequential(const gd::Array& layers, const gd::String& init, int64_t seed);
+    ExtRef<LKNetwork> network(int64_t input_size);
+    ExtRef<LKLayer> layer(const gd::String& type, const gd::Dictionary& settings);
+    ExtRef<LKLayer> activation(const gd::String& name, double alpha);
+    ExtRef<LKLayer> dropout(double p);
+    ExtRef<LKLayer> batch_norm(double eps, double momentum, bool affine);
+    ExtRef<LKLayer> layer_norm(double eps, bool affine);
+    ExtRef<LKLayer> residual(const gd::Array& layers);
     ExtRef<LKTrainer> trainer(const ExtRef<LKNetwork>& network, const gd::Dictionary& options);
     ExtRef<LKOptimizer> adam(double beta1, double beta2, double epsilon, double weight_decay, double clip_norm);
     ExtRef<LKOptimizer> sgd(double momentum, double weight_decay, double clip_norm);

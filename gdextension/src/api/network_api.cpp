@@ -4,12 +4,48 @@
 
 #include "api/backends.hpp"
 #include "api/convert.hpp"
+#include "core/op_registry.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
 
 gd::String LKDense::get_activation() const { return gd::String(activation_info(act).name); }
+
+gd::Dictionary LKLayer::get_settings() const { return attrs_to_dict(settings); }
+
+bool attrs_from_dict(const gd::Dictionary& d, Attrs* out, std::string* err) {
+    gd::Array keys = d.keys();
+    for (int64_t i = 0; i < keys.size(); ++i) {
+        const gd::Variant& key = keys[i];
+        if (key.get_type() != GDEXTENSION_VARIANT_TYPE_STRING) {
+            *err = str("settings key ", key.describe(), " is not a String");
+            return false;
+        }
+        const std::string k = key.as_string().utf8();
+        gd::Variant v;
+        d.lookup(key, &v);
+        if (v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING) {
+            out->set(k, v.as_string().utf8());
+        } else if (v.get_type() == GDEXTENSION_VARIANT_TYPE_BOOL) {
+            out->set(k, v.as_bool() ? 1.0 : 0.0);
+        } else if (v.is_number()) {
+            out->set(k, v.as_double());
+        } else {
+            *err = str("setting \"", k, "\" is ", v.describe(), ": expected a number, a bool or a String");
+            return false;
+        }
+    }
+    return true;
+}
+
+gd::Dictionary attrs_to_dict(const Attrs& attrs) {
+    gd::Dictionary d;
+    for (const auto& kv : attrs.items()) {
+        d[gd::Variant(kv.first)] = kv.second.is_string ? gd::Variant(kv.second.text) : gd::Variant(kv.second.number);
+    }
+    return d;
+}
 
 void LKNetwork::set_device(const gd::String& value) {
     const std::string d = value.utf8();
@@ -20,70 +56,136 @@ void LKNetwork::set_device(const gd::String& value) {
     device = d;
 }
 
-gd::Array LKNetwork::get_layers() const {
+int64_t LKNetwork::get_layer_count() const { return get_layers().size(); }
+
+gd::Array LKNetwork::get_layers() const { return layer_view(net); }
+
+gd::Array LKNetwork::get_ops() const {
     gd::Array out;
-    for (size_t i = 0; i < net.layer_count(); ++i) out.push_back(gd::Variant(layer_description(net.layer(i))));
+    for (size_t i = 0; i < net.op_count(); ++i) {
+        const OpNode& n = net.node(i);
+        gd::Dictionary d;
+        d[gd::Variant("name")] = gd::Variant(n.name);
+        d[gd::Variant("type")] = gd::Variant(n.op->type());
+        gd::Array inputs;
+        for (TensorId t : n.inputs) inputs.push_back(gd::Variant(int64_t(t)));
+        d[gd::Variant("inputs")] = gd::Variant(inputs);
+        d[gd::Variant("output")] = gd::Variant(int64_t(n.output));
+        gd::Array shape;
+        const Shape& s = net.tensor(n.output).shape;
+        for (int k = 0; k < s.rank; ++k) shape.push_back(gd::Variant(int64_t(s.dims[k])));
+        d[gd::Variant("shape")] = gd::Variant(shape);
+        d[gd::Variant("settings")] = gd::Variant(attrs_to_dict(n.op->attrs()));
+        gd::Array params;
+        for (const ParamDesc& p : n.params) params.push_back(gd::Variant(p.name));
+        d[gd::Variant("parameters")] = gd::Variant(params);
+        out.push_back(gd::Variant(d));
+    }
     return out;
 }
 
-gd::Array LKNetwork::get_parameters() const { return per_layer_weights(net, net.params().data()); }
+gd::Array LKNetwork::get_parameters() const {
+    std::lock_guard<std::mutex> lock(net.param_mutex());
+    return per_op_tensors(net, nullptr);
+}
 
 int64_t LKNetwork::set_parameters(const gd::Array& parameters) {
     const char* where = "LKNetwork.set_parameters";
-    if (size_t(parameters.size()) != net.layer_count()) {
-        push_error(where, str("got ", parameters.size(), " layer entries, expected ", net.layer_count(),
-                              " (one Dictionary {weight, bias} per layer)"));
-        return gd::ERR_INVALID_PARAMETER;
+    if (!net.validate().empty()) {
+        push_error(where, net.validate());
+        return gd::ERR_UNCONFIGURED;
     }
-    std::vector<float> all(net.params());
-    for (size_t i = 0; i < net.layer_count(); ++i) {
-        const Layer& l = net.layer(i);
-        const gd::Variant& entry = parameters[int64_t(i)];
-        if (entry.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
-            push_error(where, str("entry ", i, " is ", entry.describe(), ": expected {\"weight\": ..., \"bias\": ...}"));
-            return gd::ERR_INVALID_PARAMETER;
-        }
-        gd::Dictionary d = entry.as_dictionary();
-        const size_t sizes[2] = {size_t(l.input_width()) * l.output_width(), l.output_width()};
-        const char* keys[2] = {"weight", "bias"};
-        size_t off = net.param_offset(i);
-        for (int k = 0; k < 2; ++k) {
-            gd::Variant value, converted;
-            if (!d.lookup(gd::Variant(keys[k]), &value) ||
-                !value.convert(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, &converted)) {
-                push_error(where, str("layer ", i, " has no \"", keys[k], "\" array of numbers"));
-                return gd::ERR_INVALID_PARAMETER;
-            }
-            gd::PackedFloat32Array a = converted.as_packed_float32_array();
-            if (size_t(a.size()) != sizes[k]) {
-                push_error(where, str("layer ", i, " \"", keys[k], "\" has ", a.size(), " values, expected ", sizes[k],
-                                      k == 0 ? str(" (", l.output_width(), " x ", l.input_width(), ", out x in)") : ""));
-                return gd::ERR_INVALID_PARAMETER;
-            }
-            const std::string bad = check_finite(str("layer ", i, " ", keys[k]), a.data(), sizes[k], 0);
-            if (!bad.empty()) {
-                push_error(where, bad);
-                return gd::ERR_INVALID_PARAMETER;
-            }
-            if (sizes[k]) std::memcpy(all.data() + off, a.data(), sizes[k] * sizeof(float));
-            off += sizes[k];
-        }
+    if (net.is_training()) {
+        push_error(where, "the network is being trained (by another thread, or this is an epoch_completed handler "
+                          "of its fit()): set parameters before or after fit(), not during it");
+        return gd::ERR_BUSY;
+    }
+    std::vector<float> params, buffers;
+    {
+        std::lock_guard<std::mutex> lock(net.param_mutex());
+        params = net.params();
+        buffers = net.buffers();
     }
     std::string err;
-    if (!net.set_params(all.data(), all.size(), &err)) {
+    if (!tensors_from_array(net, parameters, &params, &buffers, &err)) {
         push_error(where, err);
         return gd::ERR_INVALID_PARAMETER;
     }
+    std::lock_guard<std::mutex> lock(net.param_mutex());
+    if (!params.empty()) std::memcpy(net.mutable_params(), params.data(), params.size() * sizeof(float));
+    if (!buffers.empty()) std::memcpy(net.mutable_buffers(), buffers.data(), buffers.size() * sizeof(float));
+    return gd::OK;
+}
+
+int64_t LKNetwork::add_op(const gd::String& type, const gd::Dictionary& settings, const gd::Array& inputs,
+                          const gd::String& name) {
+    const char* where = "LKNetwork.add_op";
+    if (net.is_training()) {
+        push_error(where, "the network is being trained: change its graph before or after fit()");
+        return -1;
+    }
+    Attrs attrs;
+    std::string err;
+    std::vector<TensorId> ins;
+    for (int64_t i = 0; i < inputs.size(); ++i) {
+        const gd::Variant& v = inputs[i];
+        if (!v.is_number() || v.as_double() != double(int64_t(v.as_double())) || v.as_double() < 0 ||
+            v.as_double() >= double(net.tensor_count())) {
+            push_error(where, str("inputs[", i, "] is ", v.describe(), ": expected a tensor id returned by add_op() "
+                                  "(0 = the network's input, at most ", net.tensor_count() - 1, ")"));
+            return -1;
+        }
+        ins.push_back(TensorId(v.as_double()));
+    }
+    if (!attrs_from_dict(settings, &attrs, &err)) {
+        push_error(where, err);
+        return -1;
+    }
+    std::unique_ptr<Op> op = make_op(type.utf8(), attrs, &err);
+    if (!op) {
+        push_error(where, err);
+        return -1;
+    }
+    Model candidate(net);
+    const TensorId out = candidate.add(std::move(op), ins, name.utf8());
+    // The input shape may still be missing; every other problem is the new op's.
+    std::string problem = candidate.validate();
+    if (problem == "the model has no input shape") problem.clear();
+    if (!problem.empty()) {
+        push_error(where, problem);
+        return -1;
+    }
+    net = candidate;
+    return int64_t(out);
+}
+
+int64_t LKNetwork::initialize(const gd::String& init, int64_t seed) {
+    const char* where = "LKNetwork.initialize";
+    Init in;
+    if (!init_from_name(init.utf8(), &in)) {
+        push_error(where, str("unknown init \"", init.utf8(), "\": expected \"kaiming\" or \"xavier\""));
+        return gd::ERR_INVALID_PARAMETER;
+    }
+    if (!net.validate().empty()) {
+        push_error(where, net.validate());
+        return gd::ERR_UNCONFIGURED;
+    }
+    if (net.is_training()) {
+        push_error(where, "the network is being trained: initialise it before or after fit()");
+        return gd::ERR_BUSY;
+    }
+    net.init(in, uint64_t(seed));
     return gd::OK;
 }
 
 bool LKNetwork::run_forward(const std::vector<float>& X, size_t rows, std::vector<float>* Y, const char* where) {
-    const std::string problem = net.validate();
+    const std::string& problem = net.validate();
     if (!problem.empty()) {
         push_error(where, problem);
         return false;
     }
-    Backend* backend = choose_backend(device, net, rows, where);
+    std::lock_guard<std::mutex> lock(runner_mutex_);
+    Backend* backend = choose_backend(device, net, rows, where, runner_);
     if (!backend) return false;
     std::string err;
     if (!runner_.predict(net, X.data(), rows, *backend, Y, &err)) {

@@ -1,11 +1,14 @@
-// LKDense and LKNetwork: the GDScript face of core/network.hpp.
+// LKDense, LKLayer and LKNetwork: the GDScript face of core/model.hpp.
 #pragma once
-#include "core/network.hpp"
-#include "core/trainer.hpp"
+#include <mutex>
+
+#include "core/model.hpp"
+#include "core/session.hpp"
 #include "godot/extension_object.hpp"
 
 namespace lk::api {
 
+// A dense layer description for sequential(): a dense op, followed by an activation op unless "identity".
 class LKDense : public ExtensionObject {
 public:
     static constexpr const char* CLASS_NAME = "LKDense";
@@ -19,20 +22,38 @@ public:
     double get_alpha() const { return alpha_value; }
 };
 
+// Any other layer description for sequential(): one op of a registered type with its settings, or a
+// "residual" block (its layers, then the block's input added to their output).
+class LKLayer : public ExtensionObject {
+public:
+    static constexpr const char* CLASS_NAME = "LKLayer";
+    std::string type;
+    Attrs settings;
+    gd::Array layers;  // residual only
+
+    gd::String get_type() const { return gd::String(type); }
+    gd::Dictionary get_settings() const;
+    gd::Array get_layers() const { return layers; }
+};
+
 class LKNetwork : public ExtensionObject {
 public:
     static constexpr const char* CLASS_NAME = "LKNetwork";
-    Network net;
+    Model net;
     std::string device = "auto";
 
     gd::String get_device() const { return gd::String(device); }
     void set_device(const gd::String& value);
-    int64_t get_layer_count() const { return int64_t(net.layer_count()); }
+    int64_t get_layer_count() const;
     int64_t get_input_size() const { return net.input_width(); }
     int64_t get_output_size() const { return net.output_width(); }
     gd::Array get_layers() const;
+    gd::Array get_ops() const;
     gd::Array get_parameters() const;
     int64_t set_parameters(const gd::Array& parameters);
+    int64_t add_op(const gd::String& type, const gd::Dictionary& settings, const gd::Array& inputs,
+                   const gd::String& name);
+    int64_t initialize(const gd::String& init, int64_t seed);
     gd::Array predict(const gd::Array& inputs);
     gd::PackedFloat32Array predict_flat(const gd::PackedFloat32Array& data, int64_t rows);
 
@@ -40,7 +61,14 @@ public:
     bool run_forward(const std::vector<float>& X, size_t rows, std::vector<float>* Y, const char* where);
 
 private:
-    Trainer runner_;  // forward passes only (holds the device-side parameter cache)
+    // Forward passes only (holds the device-side parameter cache). Predictions on one network from several
+    // threads take turns on this lock; they never share memory with a training session.
+    Session runner_;
+    std::mutex runner_mutex_;
 };
+
+// Settings <-> Godot Dictionary (numbers and strings only; anything else is an error naming the key).
+bool attrs_from_dict(const gd::Dictionary& d, Attrs* out, std::string* err);
+gd::Dictionary attrs_to_dict(const Attrs& attrs);
 
 }  // namespace lk::api

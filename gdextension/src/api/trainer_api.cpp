@@ -53,6 +53,39 @@ void LKTrainer::set_device(const gd::String& value) {
     device = d;
 }
 
+namespace {
+// One call at a time per trainer, and one training call at a time per network: a second one (from another
+// thread, or from an epoch_completed handler of a running fit()) is refused, never run on shared memory.
+class CallGuard {
+public:
+    CallGuard(Session& session, Model* model, const char* where) : session_(session), model_(model) {
+        if (!session_.try_enter()) {
+            push_error(where, "this trainer is already running a call (on another thread, or this is a signal handler "
+                              "of its own fit()): one call at a time per trainer");
+            return;
+        }
+        entered_ = true;
+        if (model_ && !model_->begin_training()) {
+            push_error(where, "the network is already being trained by another call (another trainer or thread, or "
+                              "a signal handler of its fit()): one training call at a time per network");
+            model_ = nullptr;
+            return;
+        }
+        ok_ = true;
+    }
+    ~CallGuard() {
+        if (model_ && ok_) model_->end_training();
+        if (entered_) session_.leave();
+    }
+    bool ok() const { return ok_; }
+
+private:
+    Session& session_;
+    Model* model_;
+    bool entered_ = false, ok_ = false;
+};
+}  // namespace
+
 bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
     if (!network) {
         push_error(where, "the trainer has no network: create it with LearnKit.trainer(network) or nn.trainer()");
@@ -103,14 +136,17 @@ bool LKTrainer::read_data(const gd::Array& inputs, const gd::Array& targets, std
     return true;
 }
 
-Backend* LKTrainer::backend_for(size_t batch_rows, const char* where) const {
-    return choose_backend(device.empty() ? network->device : device, network->net, batch_rows, where);
+Backend* LKTrainer::backend_for(size_t batch_rows, const char* where) {
+    return choose_backend(device.empty() ? network->device : device, network->net, batch_rows, where,
+                          trainer_);
 }
 
 ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows,
                                      const char* where) {
     TrainConfig cfg;
     if (!config(&cfg, where)) return {};
+    CallGuard guard(trainer_, &network->net, where);
+    if (!guard.ok()) return {};
     Backend* backend = backend_for(std::min<size_t>(rows, size_t(cfg.batch_size)), where);
     if (!backend) return {};
     ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
@@ -146,7 +182,7 @@ ExtRef<LKHistory> LKTrainer::fit_flat(const gd::PackedFloat32Array& inputs, cons
         push_error(where, str("rows is ", rows, ": expected a positive row count"));
         return {};
     }
-    const Network& net = network->net;
+    const Model& net = network->net;
     std::string bad = check_matrix("inputs", inputs.data(), size_t(inputs.size()), size_t(rows), net.input_width());
     if (bad.empty())
         bad = check_matrix("targets", targets.data(), size_t(targets.size()), size_t(rows), net.output_width());
@@ -171,6 +207,8 @@ double LKTrainer::step(const gd::Array& inputs, const gd::Array& targets) {
     std::vector<float> X, T;
     size_t rows = 0;
     if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return NAN;
+    CallGuard guard(trainer_, &network->net, where);
+    if (!guard.ok()) return NAN;
     Backend* backend = backend_for(rows, where);
     if (!backend) return NAN;
     float value = NAN;
@@ -189,6 +227,8 @@ gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::A
     std::vector<float> X, T, grads;
     size_t rows = 0;
     if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return gd::Dictionary();
+    CallGuard guard(trainer_, &network->net, where);  // a train-mode forward updates running statistics
+    if (!guard.ok()) return gd::Dictionary();
     Backend* backend = backend_for(rows, where);
     if (!backend) return gd::Dictionary();
     float value = NAN;
@@ -200,7 +240,7 @@ gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::A
     note_used(*backend);
     gd::Dictionary out;
     out[gd::Variant("loss")] = gd::Variant(double(value));
-    out[gd::Variant("gradients")] = gd::Variant(per_layer_weights(network->net, grads.data()));
+    out[gd::Variant("gradients")] = gd::Variant(per_op_tensors(network->net, grads.data()));
     return out;
 }
 

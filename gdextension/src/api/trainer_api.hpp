@@ -2,7 +2,7 @@
 #pragma once
 #include "api/network_api.hpp"
 #include "core/schedule.hpp"
-#include "core/trainer.hpp"
+#include "core/session.hpp"
 
 namespace lk::api {
 
@@ -99,9 +99,9 @@ private:
     bool config(TrainConfig* cfg, const char* where) const;
     bool read_data(const gd::Array& inputs, const gd::Array& targets, std::vector<float>* X, std::vector<float>* T,
                    size_t* rows, const char* where) const;
-    Backend* backend_for(size_t batch_rows, const char* where) const;
+    Backend* backend_for(size_t batch_rows, const char* where);
     ExtRef<LKHistory> run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows, const char* where);
-    Trainer trainer_;
+    Session trainer_;
 };
 
 }  // namespace lk::api

@@ -8,7 +8,7 @@
 
 namespace lk {
 
-class Network;
+class Model;
 
 // Forward multiply-adds of one step (batch rows x sum of in*out over dense layers) from which the GPU wins.
 // Backward costs ~2x forward on both sides, so it does not move the crossover. At 2M MACs a CPU step takes
@@ -17,7 +17,7 @@ class Network;
 // backend's benchmark and move this constant if the crossover lands elsewhere.
 constexpr uint64_t kGpuMinMacsPerStep = 2u << 20;
 
-uint64_t forward_macs_per_step(const Network& net, size_t batch_rows);
-bool prefer_gpu(const Network& net, size_t batch_rows);
+uint64_t forward_macs_per_step(const Model& net, size_t batch_rows);
+bool prefer_gpu(const Model& net, size_t batch_rows);
 
 }  // namespace lk

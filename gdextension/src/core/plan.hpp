@@ -1,13 +1,13 @@
-// Plan builders: turn a network and a layout into lists of kernel calls. A plan is plain data (no backend,
-// no memory), so the same plan runs on the CPU backend and is recorded by the GPU backend, and tests can
-// inspect it. Calls are in execution order and each may read what any earlier call wrote.
+// Plan builders: turn a model and a layout into lists of kernel calls. A plan is plain data (no backend, no
+// memory), so the same plan runs on the CPU backend and is recorded by the GPU backend, and tests can inspect
+// it. Calls are in execution order and each may read what any earlier call wrote.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "core/arena_layout.hpp"
 #include "core/kernel_call.hpp"
-#include "core/network.hpp"
+#include "core/model.hpp"
 
 namespace lk {
 
@@ -18,23 +18,24 @@ struct StepPlan {
     uint32_t perm_start = 0;      // first permutation index of this batch (gather only)
     Loss loss = Loss::MSE;
     uint32_t loss_slot = 0;       // the mean loss is written to layout.loss + loss_slot
-    // Fused: the loss kernel returns dL/dz directly when the output activation is the loss's natural partner
+    // Fused: the loss kernel returns dL/dz directly when the output is the loss's natural partner applied to z
     // (softmax+cce, sigmoid+bce, identity+mse): one kernel, and numerically stable (log-sum-exp on z).
     // Tests turn it off to check that the generic path gives the same gradients.
     bool allow_fused = true;
-    bool update = true;           // false: stop after the gradients (Trainer::gradients)
+    // false: the unfused twin of every activation fusion too (tests check both give the same numbers).
+    bool allow_op_fusion = true;
+    bool update = true;           // false: stop after the gradients (Session::gradients)
+    uint64_t seed = 0;            // the step's seed (dropout masks)
     Optimizer optimizer = Optimizer::SGD;
     OptimizerHyper hyper{};       // lr, betas, bias corrections for this step; max_norm > 0 enables clipping
 };
 
 // Forward pass over `rows` rows of layout.batch_x; the result is at layout.output().
-void plan_forward(const Network& net, const ArenaLayout& layout, uint32_t rows, std::vector<KernelCall>* calls);
+void plan_forward(const Model& model, const ArenaLayout& layout, uint32_t rows, Mode mode, uint64_t seed,
+                  std::vector<KernelCall>* calls, bool allow_op_fusion = true);
 
-// Gather (optional), forward, loss, backward, clipping (optional), optimizer update (optional).
-void plan_train_step(const Network& net, const ArenaLayout& layout, const StepPlan& step,
+// Gather (optional), forward (train mode), loss, backward, clipping (optional), optimizer update (optional).
+void plan_train_step(const Model& model, const ArenaLayout& layout, const StepPlan& step,
                      std::vector<KernelCall>* calls);
-
-// True when the loss kernel can produce dL/dz of the output layer by itself for this network.
-bool loss_is_fused(const Network& net, Loss loss);
 
 }  // namespace lk

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "core/trainer.hpp"
+#include "core/session.hpp"
 
 namespace lk {
 

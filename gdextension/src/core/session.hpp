@@ -1,20 +1,26 @@
-// The training loop. A Trainer is the torch optimizer + training loop of one network on one backend: it owns
-// the optimizer state (Adam moments, step count), which persists across calls like a torch optimizer's, and
-// resets when the network's parameter layout or the optimizer kind changes (or on reset_optimizer()).
+// A session runs a model: it owns its memory on each backend it uses (its own arenas: no two sessions share
+// memory, whatever thread they run on) and the optimizer state (Adam moments, step count), which persists
+// across calls like a torch optimizer's and resets when the model's parameter layout or the optimizer kind
+// changes (or on reset_optimizer()). It is the torch optimizer + training loop of one model.
 //
-// Host copies (Network::params(), optimizer_state()) are the source of truth between calls: each call
-// uploads them if the device copy may be stale, and downloads them at the end. Not thread-safe: one call at a
-// time per Trainer, Network and Backend (an async trainer thread must own all three for the duration).
+// Host copies (Model::params()/buffers(), optimizer_state()) are the source of truth between calls: each call
+// uploads them if the device copy may be stale, and downloads them at the end, so a session may move between
+// backends (and a GPU backend between threads) at any call.
+//
+// Threads: one call at a time per session. A second call while one runs (from another thread, or re-entrant
+// from a hook such as on_epoch) fails with a clear error instead of sharing the arena; see try_enter().
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/arena_layout.hpp"
 #include "core/backend.hpp"
-#include "core/network.hpp"
+#include "core/model.hpp"
 #include "core/plan.hpp"
 #include "core/schedule.hpp"
 
@@ -62,19 +68,38 @@ struct FitHooks {
     std::function<bool()> should_stop;
 };
 
-class Trainer {
+// Creates a GPU backend with its own arena (installed by the Godot layer: core/ knows no Godot). nullptr and
+// *err when there is no GPU.
+using GpuBackendFactory = std::unique_ptr<Backend> (*)(std::string* err);
+void set_gpu_backend_factory(GpuBackendFactory factory);
+
+class Session {
 public:
+    Session();
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // The session's own backend of this kind, created on first use (nullptr and *err when unavailable: no GPU).
+    Backend* backend(bool gpu, std::string* err);
+    // Frees the session's device memory (a GPU backend must be released on the thread that owns its device).
+    void release_backends();
+
+    // Marks the session busy for one call; false when a call is already running on it.
+    bool try_enter() { return !busy_.exchange(true); }
+    void leave() { busy_.store(false); }
+
     // X: rows x input_width, T: rows x output_width (targets; one-hot for classification), row-major.
-    bool fit(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
+    bool fit(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
              FitResult* result, std::string* err, const FitHooks& hooks = {});
     // One optimizer step on exactly these rows (no shuffling; the learning rate ignores the schedule).
-    bool step(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
+    bool step(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
               float* loss, std::string* err);
-    // Forward + backward without an update: the mean loss and dL/dparams in Network::params() layout.
-    bool gradients(Network& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
+    // Forward + backward without an update: the mean loss and dL/dparams in Model::params() layout.
+    bool gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
                    float* loss_value, std::vector<float>* grads, std::string* err);
     // Forward only, in chunks so device memory stays bounded; Y gets rows x output_width values.
-    bool predict(const Network& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
+    bool predict(const Model& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
                  std::string* err);
 
     void reset_optimizer();
@@ -82,21 +107,25 @@ public:
     // The optimizer state in the kernels' layout (state k of parameter i at k*P + i), for saving a training
     // session with the model; set it back with the network shape it belongs to.
     const std::vector<float>& optimizer_state() const { return state_; }
-    bool set_optimizer_state(const Network& net, Optimizer optimizer, const std::vector<float>& state,
+    bool set_optimizer_state(const Model& net, Optimizer optimizer, const std::vector<float>& state,
                              uint64_t steps, std::string* err);
 
-    // Test-only knob: false forces the generic loss + activation-derivative path (see StepPlan::allow_fused).
+    // Test-only knobs: false forces the generic loss + activation-derivative path (StepPlan::allow_fused), or
+    // the unfused twin of every op fusion (StepPlan::allow_op_fusion).
     bool allow_fused_loss = true;
+    bool allow_op_fusion = true;
 
 private:
-    void sync_optimizer(const Network& net, Optimizer optimizer);
-    uint32_t state_per_param_for(const Network& net) const;
-    bool begin(const Network& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* layout, std::string* err);
-    void end(const Network& net, Backend& backend, bool state_on_device);
+    void sync_optimizer(const Model& net, Optimizer optimizer);
+    uint32_t state_per_param_for(const Model& net) const;
+    bool begin(const Model& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* layout, std::string* err);
+    void end(const Model& net, Backend& backend, bool state_on_device);
+    uint64_t step_seed(const TrainConfig& cfg) const;
+    void download_params(Model& net, const ArenaLayout& L, const std::vector<float>& tmp);
     bool check_backend(Backend& backend, std::string* err);
     OptimizerHyper next_hyper(const TrainConfig& cfg, float lr);
-    void run_step(const Network& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend);
-    bool finish_update(Network& net, const ArenaLayout& layout, Backend& backend, uint32_t losses, float* loss_out,
+    void run_step(const Model& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend);
+    bool finish_update(Model& net, const ArenaLayout& layout, Backend& backend, uint32_t losses, float* loss_out,
                        std::string* err);
 
     // Optimizer state: valid for the network layout with hash state_shape_ and optimizer state_kind_.
@@ -115,6 +144,8 @@ private:
     } dev_;
 
     std::vector<KernelCall> calls_;  // reused between steps to avoid reallocating
+    std::unique_ptr<Backend> cpu_, gpu_;
+    std::atomic<bool> busy_{false};
 };
 
 }  // namespace lk

@@ -1,4 +1,5 @@
-// The library's entry point: loads the interface, registers LearnKit's classes at the SCENE level and
+// The library's entry point (Godot modules' register_types, at the source root because it ties every layer
+// together): loads the interface, registers LearnKit's classes at the SCENE level and
 // removes them again on shutdown.
 #include "gdx_interface.hpp"
 #include "api/backends.hpp"
@@ -13,6 +14,7 @@ void initialize(void*, GDExtensionInitializationLevel level) {
     }
     if (level != GDEXTENSION_INITIALIZATION_SCENE) return;
     gd::detail::init_builtins();
+    lk::api::init_backends();
     lk::glue::register_classes();
 }
 

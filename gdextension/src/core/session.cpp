@@ -1,4 +1,4 @@
-#include "core/trainer.hpp"
+#include "core/session.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/cpu_backend.hpp"
 #include "core/rng.hpp"
 #include "core/validate.hpp"
 
@@ -24,12 +25,13 @@ bool fail(std::string* err, const std::string& message) {
 }
 
 // Everything a training-type call checks before touching the backend: the network, X and T.
-std::string check_batch(const Network& net, const float* X, const float* T, size_t rows, Loss loss) {
+std::string check_batch(const Model& net, const float* X, const float* T, size_t rows, Loss loss) {
     std::string e = net.validate();
     if (e.empty()) e = check_matrix("X", X, X ? rows * net.input_width() : 0, rows, net.input_width());
     if (e.empty()) e = check_matrix("targets", T, T ? rows * net.output_width() : 0, rows, net.output_width());
     if (e.empty()) e = check_targets(loss, T, rows, net.output_width());
     if (e.empty() && rows > UINT32_MAX / 2) e = "too many rows: " + std::to_string(rows);
+    if (e.empty() && net.param_count() == 0) e = "the model has no trainable parameters";
     return e;
 }
 
@@ -44,6 +46,34 @@ void fill_permutation(uint32_t* out, uint32_t rows, bool shuffle, uint64_t seed,
 
 }  // namespace
 
+namespace {
+GpuBackendFactory g_gpu_factory = nullptr;
+}
+
+void set_gpu_backend_factory(GpuBackendFactory factory) { g_gpu_factory = factory; }
+
+Session::Session() = default;
+Session::~Session() = default;
+
+Backend* Session::backend(bool gpu, std::string* err) {
+    std::unique_ptr<Backend>& b = gpu ? gpu_ : cpu_;
+    if (b) return b.get();
+    if (!gpu) {
+        b = std::make_unique<CpuBackend>();
+    } else if (g_gpu_factory) {
+        b = g_gpu_factory(err);
+    } else if (err) {
+        *err = "no GPU backend in this build";
+    }
+    return b.get();
+}
+
+void Session::release_backends() {
+    gpu_.reset();
+    cpu_.reset();
+    dev_.valid = false;
+}
+
 TrainConfig TrainConfig::for_optimizer(Optimizer optimizer) {
     TrainConfig cfg;
     cfg.optimizer = optimizer;
@@ -54,14 +84,14 @@ TrainConfig TrainConfig::for_optimizer(Optimizer optimizer) {
 
 // ---- optimizer state ---------------------------------------------------------------------------------------
 
-void Trainer::reset_optimizer() {
+void Session::reset_optimizer() {
     has_state_ = false;
     state_.clear();
     t_ = 0;
     dev_.state_count = 0;
 }
 
-void Trainer::sync_optimizer(const Network& net, Optimizer optimizer) {
+void Session::sync_optimizer(const Model& net, Optimizer optimizer) {
     if (has_state_ && state_shape_ == net.shape_hash() && state_kind_ == optimizer) return;
     // Like creating a new torch optimizer: moments from another layout or rule would be meaningless.
     state_.assign(size_t(net.param_count()) * optimizer_info(optimizer).state_per_param, 0.0f);
@@ -72,12 +102,12 @@ void Trainer::sync_optimizer(const Network& net, Optimizer optimizer) {
     dev_.state_count = 0;  // the device copy is now stale
 }
 
-uint32_t Trainer::state_per_param_for(const Network& net) const {
+uint32_t Session::state_per_param_for(const Model& net) const {
     if (!has_state_ || state_shape_ != net.shape_hash()) return 0;
     return optimizer_info(state_kind_).state_per_param;
 }
 
-bool Trainer::set_optimizer_state(const Network& net, Optimizer optimizer, const std::vector<float>& state,
+bool Session::set_optimizer_state(const Model& net, Optimizer optimizer, const std::vector<float>& state,
                                   uint64_t steps, std::string* err) {
     const size_t expected = net.param_count() * optimizer_info(optimizer).state_per_param;
     if (state.size() != expected) {
@@ -93,7 +123,7 @@ bool Trainer::set_optimizer_state(const Network& net, Optimizer optimizer, const
     return true;
 }
 
-OptimizerHyper Trainer::next_hyper(const TrainConfig& cfg, float lr) {
+OptimizerHyper Session::next_hyper(const TrainConfig& cfg, float lr) {
     OptimizerHyper h = cfg.hyper;
     ++t_;
     h.lr = lr;
@@ -106,14 +136,17 @@ OptimizerHyper Trainer::next_hyper(const TrainConfig& cfg, float lr) {
 
 // ---- device synchronisation -----------------------------------------------------------------------------------
 
-bool Trainer::begin(const Network& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* L, std::string* err) {
+bool Session::begin(const Model& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* L, std::string* err) {
     if (!make_layout(net, spec, L, err)) return false;
     backend.clear_error();
     if (!backend.reserve(L->floats, L->uints, err)) return false;
     const bool same = dev_.valid && dev_.backend == &backend && dev_.epoch == backend.write_epoch() &&
                       dev_.net_id == net.id() && dev_.shape == net.shape_hash();
     if (!same || dev_.params_version != net.params_version()) {
+        // Under the model's lock: another thread's session may be writing its results back right now.
+        std::lock_guard<std::mutex> lock(net.param_mutex());
         backend.upload(L->params, net.params().data(), net.param_count());
+        backend.upload(L->buffers, net.buffers().data(), net.buffer_count());
     }
     const uint32_t sc = L->state_count();
     if (sc > 0 && (!same || dev_.state_count != sc)) backend.upload(L->state, state_.data(), sc);
@@ -121,7 +154,7 @@ bool Trainer::begin(const Network& net, const LayoutSpec& spec, Backend& backend
     return check_backend(backend, err);
 }
 
-void Trainer::end(const Network& net, Backend& backend, bool state_on_device) {
+void Session::end(const Model& net, Backend& backend, bool state_on_device) {
     dev_.backend = &backend;
     dev_.epoch = backend.write_epoch();
     dev_.net_id = net.id();
@@ -131,34 +164,46 @@ void Trainer::end(const Network& net, Backend& backend, bool state_on_device) {
     dev_.valid = backend.error().empty();
 }
 
-bool Trainer::check_backend(Backend& backend, std::string* err) {
+bool Session::check_backend(Backend& backend, std::string* err) {
     if (backend.error().empty()) return true;
     dev_.valid = false;
     return fail(err, backend.name() + " backend: " + backend.error());
 }
 
-void Trainer::run_step(const Network& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend) {
+void Session::run_step(const Model& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend) {
     calls_.clear();
     plan_train_step(net, layout, plan, &calls_);
     backend.run(calls_.data(), calls_.size());
 }
 
 // One readback for everything an update leaves behind: params | state | the first `losses` loss slots.
-bool Trainer::finish_update(Network& net, const ArenaLayout& L, Backend& backend, uint32_t losses, float* loss_out,
+bool Session::finish_update(Model& net, const ArenaLayout& L, Backend& backend, uint32_t losses, float* loss_out,
                             std::string* err) {
     const size_t end = losses ? L.loss + losses : L.state + L.state_count();
     std::vector<float> tmp(end - L.params);
     backend.download(L.params, tmp.data(), tmp.size());
     if (!check_backend(backend, err)) return false;
-    std::memcpy(net.mutable_params(), tmp.data(), net.param_count() * sizeof(float));
+    download_params(net, L, tmp);
     std::copy_n(tmp.begin() + (L.state - L.params), L.state_count(), state_.begin());
     if (losses) std::copy_n(tmp.begin() + (L.loss - L.params), losses, loss_out);
     return true;
 }
 
+void Session::download_params(Model& net, const ArenaLayout& L, const std::vector<float>& tmp) {
+    std::lock_guard<std::mutex> lock(net.param_mutex());
+    if (net.param_count()) std::memcpy(net.mutable_params(), tmp.data(), net.param_count() * sizeof(float));
+    if (net.buffer_count()) {
+        std::memcpy(net.mutable_buffers(), tmp.data() + (L.buffers - L.params), net.buffer_count() * sizeof(float));
+    }
+}
+
+// Every step draws its own seed (dropout masks) from the configured seed and the optimizer's step count, so a
+// run is reproducible from its seed on every backend and a resumed run continues the sequence.
+uint64_t Session::step_seed(const TrainConfig& cfg) const { return Rng::mix(cfg.seed ^ 0xD509A5EEDull, t_); }
+
 // ---- public calls -------------------------------------------------------------------------------------------
 
-bool Trainer::fit(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
+bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
                   Backend& backend, FitResult* result, std::string* err, const FitHooks& hooks) {
     const auto t0 = Clock::now();
     FitResult r;
@@ -204,6 +249,8 @@ bool Trainer::fit(Network& net, const float* X, const float* T, size_t rows, con
                 p.loss = cfg.loss;
                 p.loss_slot = k * steps + s;
                 p.allow_fused = allow_fused_loss;
+                p.allow_op_fusion = allow_op_fusion;
+                p.seed = step_seed(cfg);
                 p.optimizer = cfg.optimizer;
                 p.hyper = next_hyper(cfg, lr);
                 run_step(net, L, p, backend);
@@ -240,7 +287,7 @@ bool Trainer::fit(Network& net, const float* X, const float* T, size_t rows, con
     return true;
 }
 
-bool Trainer::step(Network& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
+bool Session::step(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
                    Backend& backend, float* loss, std::string* err) {
     std::string e = check_config(cfg, false);
     if (e.empty()) e = check_batch(net, X, T, rows, cfg.loss);
@@ -259,6 +306,8 @@ bool Trainer::step(Network& net, const float* X, const float* T, size_t rows, co
     p.rows = uint32_t(rows);
     p.loss = cfg.loss;
     p.allow_fused = allow_fused_loss;
+    p.allow_op_fusion = allow_op_fusion;
+    p.seed = step_seed(cfg);
     p.optimizer = cfg.optimizer;
     p.hyper = next_hyper(cfg, cfg.learning_rate);
     run_step(net, L, p, backend);
@@ -269,7 +318,7 @@ bool Trainer::step(Network& net, const float* X, const float* T, size_t rows, co
     return true;
 }
 
-bool Trainer::gradients(Network& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
+bool Session::gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
                         float* loss_value, std::vector<float>* grads, std::string* err) {
     std::string e = check_batch(net, X, T, rows, loss);
     if (!e.empty()) return fail(err, e);
@@ -286,24 +335,36 @@ bool Trainer::gradients(Network& net, const float* X, const float* T, size_t row
     p.rows = uint32_t(rows);
     p.loss = loss;
     p.allow_fused = allow_fused_loss;
+    p.allow_op_fusion = allow_op_fusion;
+    p.seed = Rng::mix(0xD509A5EEDull, t_);
     p.update = false;
     run_step(net, L, p, backend);
     std::vector<float> tmp(L.grads + L.param_count - L.loss);  // loss | grads: one readback
     backend.download(L.loss, tmp.data(), tmp.size());
     if (!check_backend(backend, err)) return false;
+    if (net.buffer_count()) {
+        // A train-mode forward updates running statistics (as torch's does): keep the host copy in step.
+        std::vector<float> buf(net.buffer_count());
+        backend.download(L.buffers, buf.data(), buf.size());
+        std::lock_guard<std::mutex> lock(net.param_mutex());
+        std::memcpy(net.mutable_buffers(), buf.data(), buf.size() * sizeof(float));
+    }
     if (loss_value) *loss_value = tmp[0];
     if (grads) grads->assign(tmp.begin() + (L.grads - L.loss), tmp.end());
     end(net, backend, spec.state_per_param > 0);
     return true;
 }
 
-bool Trainer::predict(const Network& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
+bool Session::predict(const Model& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
                       std::string* err) {
     std::string e = net.validate();
     if (e.empty()) e = check_matrix("X", X, X ? rows * net.input_width() : 0, rows, net.input_width());
     if (!e.empty()) return fail(err, e);
     uint64_t per_row = net.input_width();
-    for (size_t i = 0; i < net.layer_count(); ++i) per_row += 2u * net.layer(i).output_width();  // Z and Y
+    for (size_t t = 1; t < net.tensor_count(); ++t) per_row += net.tensor(TensorId(t)).shape.size();
+    for (size_t i = 0; i < net.op_count(); ++i) {
+        per_row += net.node(i).op->scratch_floats(net.node(i).in_shapes, 1);
+    }
     const uint32_t chunk = uint32_t(std::clamp<uint64_t>(kPredictBudgetFloats / per_row, 1, rows));
     LayoutSpec spec;
     spec.batch_rows = chunk;
@@ -316,7 +377,7 @@ bool Trainer::predict(const Network& net, const float* X, size_t rows, Backend& 
         const uint32_t m = uint32_t(std::min<size_t>(chunk, rows - r0));
         backend.upload(L.batch_x, X + r0 * in, size_t(m) * in);
         calls_.clear();
-        plan_forward(net, L, m, &calls_);
+        plan_forward(net, L, m, Mode::EVAL, 0, &calls_, allow_op_fusion);
         backend.run(calls_.data(), calls_.size());
         backend.download(L.output(), Y->data() + r0 * out, size_t(m) * out);
         if (!check_backend(backend, err)) return false;

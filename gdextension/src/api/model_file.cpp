@@ -1,0 +1,319 @@
+#include "api/model_file.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "api/convert.hpp"
+#include "api/network_api.hpp"
+#include "core/op_registry.hpp"
+#include "core/validate.hpp"
+#include "godot/log.hpp"
+
+namespace lk::api {
+
+namespace {
+
+const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+gd::Variant get(const gd::Dictionary& d, const char* key) {
+    gd::Variant v;
+    d.lookup(gd::Variant(key), &v);
+    return v;
+}
+
+// A whole number in [lo, hi] (JSON numbers arrive as floats: 6.5 is not a width).
+bool whole(const gd::Variant& v, double lo, double hi, int64_t* out) {
+    if (!v.is_number()) return false;
+    const double d = v.as_double();
+    if (!(d >= lo && d <= hi) || d != std::floor(d)) return false;
+    *out = int64_t(d);
+    return true;
+}
+
+// Version 1: {"layers": [{"inputs", "outputs", "activation", "alpha", "weight_f32_base64", "bias_f32_base64"}]}.
+bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
+    const gd::Variant layers_v = get(doc, "layers");
+    if (layers_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || layers_v.as_array().size() == 0) {
+        *err = "has no \"layers\" array";
+        return false;
+    }
+    gd::Array layers = layers_v.as_array();
+    std::vector<std::vector<float>> tensors;
+    for (int64_t i = 0; i < layers.size(); ++i) {
+        const std::string who = str("layer ", i);
+        if (layers[i].get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+            *err = str(who, " is ", layers[i].describe(), ": expected a Dictionary");
+            return false;
+        }
+        gd::Dictionary l = layers[i].as_dictionary();
+        const gd::Variant type = get(l, "type"), act = get(l, "activation"), alpha = get(l, "alpha");
+        if (!type.is_nil() && (type.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || type.as_string().utf8() != "dense")) {
+            *err = str(who, " has type ", type.describe(), ": version 1 files hold only \"dense\" layers");
+            return false;
+        }
+        int64_t in = 0, out = 0;
+        if (!whole(get(l, "inputs"), 1, double(1 << 24), &in) || !whole(get(l, "outputs"), 1, double(1 << 24), &out)) {
+            *err = str(who, " has inputs ", get(l, "inputs").describe(), " and outputs ", get(l, "outputs").describe(),
+                       ": expected whole numbers in [1, 16777216]");
+            return false;
+        }
+        Activation a;
+        if (act.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || !activation_from_name(act.as_string().utf8(), &a)) {
+            *err = str(who, " has activation ", act.describe(), ": expected a catalogue activation name");
+            return false;
+        }
+        if (!alpha.is_number() || !std::isfinite(alpha.as_double())) {
+            *err = str(who, " has alpha ", alpha.describe(), ": expected a finite number");
+            return false;
+        }
+        if (i == 0) m->set_input(Shape::features(uint32_t(in)));
+        std::string e;
+        Attrs d;
+        d.set("units", double(out)).set("inputs", double(in));
+        std::unique_ptr<Op> dense = make_op("dense", d, &e);
+        if (!dense) {
+            *err = str(who, ": ", e);
+            return false;
+        }
+        const TensorId t = m->add(std::move(dense));
+        std::vector<float> w, b;
+        const gd::Variant wv = get(l, "weight_f32_base64"), bv = get(l, "bias_f32_base64");
+        if (wv.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || bv.get_type() != GDEXTENSION_VARIANT_TYPE_STRING ||
+            !base64_to_floats(wv.as_string().utf8(), &w) || !base64_to_floats(bv.as_string().utf8(), &b) ||
+            w.size() != size_t(in) * size_t(out) || b.size() != size_t(out)) {
+            *err = str(who, " has no valid base64 weight (", out, " x ", in, " floats) and bias (", out, " floats)");
+            return false;
+        }
+        tensors.push_back(std::move(w));
+        tensors.push_back(std::move(b));
+        if (a != Activation::IDENTITY) {
+            Attrs aa;
+            aa.set("activation", std::string(activation_info(a).name)).set("alpha", alpha.as_double());
+            m->add(make_op("activation", aa, &e), {t});
+        }
+    }
+    if (!m->validate().empty()) {
+        *err = m->validate();
+        return false;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m->op_count(); ++i) {
+        for (size_t p = 0; p < m->node(i).params.size(); ++p, ++k) {
+            const std::vector<float>& v = tensors[k];
+            const std::string bad = check_finite(str(m->node(i).name, " ", m->node(i).params[p].name), v.data(),
+                                                 v.size(), 0);
+            if (!bad.empty()) {
+                *err = bad;
+                return false;
+            }
+            if (!v.empty()) std::memcpy(m->mutable_param_data(i, p), v.data(), v.size() * sizeof(float));
+        }
+    }
+    return true;
+}
+
+bool from_v2(const gd::Dictionary& doc, Model* m, std::string* err) {
+    const gd::Variant shape_v = get(doc, "input_shape"), ops_v = get(doc, "ops");
+    if (shape_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || shape_v.as_array().size() < 1 ||
+        shape_v.as_array().size() > Shape::kMaxRank) {
+        *err = str("has input_shape ", shape_v.describe(), ": expected an Array of 1 to ", Shape::kMaxRank, " sizes");
+        return false;
+    }
+    Shape in;
+    gd::Array dims = shape_v.as_array();
+    in.rank = uint8_t(dims.size());
+    for (int64_t i = 0; i < dims.size(); ++i) {
+        int64_t d = 0;
+        if (!whole(dims[i], 1, double(1 << 24), &d)) {
+            *err = str("has input_shape[", i, "] = ", dims[i].describe(), ": expected a whole number in [1, 16777216]");
+            return false;
+        }
+        in.dims[i] = uint32_t(d);
+    }
+    m->set_input(in);
+    if (ops_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || ops_v.as_array().size() == 0) {
+        *err = "has no \"ops\" array";
+        return false;
+    }
+    gd::Array ops = ops_v.as_array();
+    std::vector<gd::Dictionary> tensors;
+    for (int64_t i = 0; i < ops.size(); ++i) {
+        const std::string who = str("op ", i);
+        if (ops[i].get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+            *err = str(who, " is ", ops[i].describe(), ": expected a Dictionary");
+            return false;
+        }
+        gd::Dictionary o = ops[i].as_dictionary();
+        const gd::Variant type = get(o, "type"), name = get(o, "name"), inputs = get(o, "inputs"),
+                          settings = get(o, "settings"), t = get(o, "tensors");
+        if (type.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || name.get_type() != GDEXTENSION_VARIANT_TYPE_STRING ||
+            inputs.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY ||
+            settings.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY ||
+            t.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+            *err = str(who, " needs \"type\" and \"name\" (Strings), \"inputs\" (Array), \"settings\" and \"tensors\" "
+                            "(Dictionaries)");
+            return false;
+        }
+        std::vector<TensorId> ins;
+        gd::Array ia = inputs.as_array();
+        for (int64_t k = 0; k < ia.size(); ++k) {
+            int64_t id = 0;
+            if (!whole(ia[k], 0, double(i), &id)) {
+                *err = str(who, " reads ", ia[k].describe(), ": expected a tensor id in [0, ", i, "]");
+                return false;
+            }
+            ins.push_back(TensorId(id));
+        }
+        Attrs attrs;
+        std::string e;
+        std::unique_ptr<Op> op;
+        if (attrs_from_dict(settings.as_dictionary(), &attrs, &e)) op = make_op(type.as_string().utf8(), attrs, &e);
+        if (!op) {
+            *err = str(who, ": ", e);
+            return false;
+        }
+        m->add(std::move(op), ins, name.as_string().utf8());
+        tensors.push_back(t.as_dictionary());
+    }
+    const gd::Variant out = get(doc, "output");
+    int64_t out_id = 0;
+    if (!out.is_nil()) {
+        if (!whole(out, 1, double(ops.size()), &out_id)) {
+            *err = str("has output ", out.describe(), ": expected a tensor id in [1, ", ops.size(), "]");
+            return false;
+        }
+        m->set_output(TensorId(out_id));
+    }
+    if (!m->validate().empty()) {
+        *err = m->validate();
+        return false;
+    }
+    for (size_t i = 0; i < m->op_count(); ++i) {
+        const OpNode& n = m->node(i);
+        if (size_t(tensors[i].size()) != n.params.size()) {
+            *err = str("op ", i, " (", n.name, ") has ", tensors[i].size(), " tensors, expected ", n.params.size());
+            return false;
+        }
+        for (size_t p = 0; p < n.params.size(); ++p) {
+            const ParamDesc& d = n.params[p];
+            const gd::Variant v = get(tensors[i], d.name.c_str());
+            std::vector<float> values;
+            if (v.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || !base64_to_floats(v.as_string().utf8(), &values) ||
+                values.size() != d.shape.size()) {
+                *err = str("op ", i, " (", n.name, ") tensor \"", d.name, "\" is missing or not ", d.shape.size(),
+                           " base64 float32 values");
+                return false;
+            }
+            const std::string bad = check_finite(str(n.name, " ", d.name), values.data(), values.size(), 0);
+            if (!bad.empty()) {
+                *err = bad;
+                return false;
+            }
+            if (!values.empty()) std::memcpy(m->mutable_param_data(i, p), values.data(), values.size() * sizeof(float));
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string floats_to_base64(const float* values, size_t n) {
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(values);
+    const size_t len = n * 4;
+    std::string out;
+    out.reserve((len + 2) / 3 * 4);
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = uint32_t(b[i]) << 16;
+        if (i + 1 < len) v |= uint32_t(b[i + 1]) << 8;
+        if (i + 2 < len) v |= b[i + 2];
+        out += B64[(v >> 18) & 63];
+        out += B64[(v >> 12) & 63];
+        out += i + 1 < len ? B64[(v >> 6) & 63] : '=';
+        out += i + 2 < len ? B64[v & 63] : '=';
+    }
+    return out;
+}
+
+bool base64_to_floats(const std::string& text, std::vector<float>* out) {
+    if (text.size() % 4) return false;
+    std::vector<uint8_t> bytes;
+    bytes.reserve(text.size() / 4 * 3);
+    for (size_t i = 0; i < text.size(); i += 4) {
+        uint32_t v = 0;
+        int pad = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char c = text[i + k];
+            const char* p = c == '=' ? nullptr : std::strchr(B64, c);
+            if (c == '=') {
+                ++pad;
+            } else if (!p || !c || pad) {
+                return false;
+            }
+            v = (v << 6) | uint32_t(p ? p - B64 : 0);
+        }
+        if (pad && i + 4 != text.size()) return false;  // padding only at the very end
+        bytes.push_back(uint8_t(v >> 16));
+        if (pad < 2) bytes.push_back(uint8_t(v >> 8));
+        if (pad < 1) bytes.push_back(uint8_t(v));
+    }
+    if (bytes.size() % 4) return false;
+    out->resize(bytes.size() / 4);
+    if (!bytes.empty()) std::memcpy(out->data(), bytes.data(), bytes.size());
+    return true;
+}
+
+gd::Dictionary model_to_dict(const Model& m, const std::string& device) {
+    gd::Array ops;
+    {
+        std::lock_guard<std::mutex> lock(m.param_mutex());
+        for (size_t i = 0; i < m.op_count(); ++i) {
+            const OpNode& n = m.node(i);
+            gd::Dictionary o;
+            o[gd::Variant("name")] = gd::Variant(n.name);
+            o[gd::Variant("type")] = gd::Variant(n.op->type());
+            gd::Array inputs;
+            for (TensorId t : n.inputs) inputs.push_back(gd::Variant(int64_t(t)));
+            o[gd::Variant("inputs")] = gd::Variant(inputs);
+            o[gd::Variant("settings")] = gd::Variant(attrs_to_dict(n.op->attrs()));
+            gd::Dictionary t;
+            for (size_t p = 0; p < n.params.size(); ++p) {
+                t[gd::Variant(n.params[p].name)] =
+                    gd::Variant(floats_to_base64(m.param_data(i, p), size_t(n.params[p].shape.size())));
+            }
+            o[gd::Variant("tensors")] = gd::Variant(t);
+            ops.push_back(gd::Variant(o));
+        }
+    }
+    gd::Array shape;
+    for (int k = 0; k < m.input_shape().rank; ++k) shape.push_back(gd::Variant(int64_t(m.input_shape().dims[k])));
+    gd::Dictionary doc;
+    doc[gd::Variant("format")] = gd::Variant(kModelFormat);
+    doc[gd::Variant("version")] = gd::Variant(kModelVersion);
+    doc[gd::Variant("device")] = gd::Variant(device);
+    doc[gd::Variant("input_shape")] = gd::Variant(shape);
+    doc[gd::Variant("output")] = gd::Variant(int64_t(m.output()));
+    doc[gd::Variant("ops")] = gd::Variant(ops);
+    return doc;
+}
+
+bool model_from_dict(const gd::Dictionary& doc, Model* m, std::string* device, std::string* err) {
+    const gd::Variant format = get(doc, "format");
+    if (format.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || format.as_string().utf8() != kModelFormat) {
+        *err = str("is not a LearnKit network (expected \"format\": \"", kModelFormat, "\")");
+        return false;
+    }
+    const gd::Variant version = get(doc, "version");
+    int64_t v = 0;
+    if (!whole(version, 1, double(kModelVersion), &v)) {
+        *err = str("has version ", version.describe(), ": this LearnKit reads versions 1 to ", kModelVersion);
+        return false;
+    }
+    *device = "auto";
+    const gd::Variant dev = get(doc, "device");
+    if (dev.get_type() == GDEXTENSION_VARIANT_TYPE_STRING && valid_device(dev.as_string().utf8())) {
+        *device = dev.as_string().utf8();
+    }
+    return v == 1 ? from_v1(doc, m, err) : from_v2(doc, m, err);
+}
+
+}  // namespace lk::api

@@ -1,0 +1,101 @@
+// dense: y = x W^T + b (torch.nn.Linear). Parameters "weight" (units x inputs, row-major: torch's layout, so
+// weights can be compared with or poured in from PyTorch) and "bias" (units). Reads the last dimension of its
+// input as features. The planner fuses a following elementwise activation into this op's GEMM epilogue and
+// folds the input's activation derivative into its input-gradient GEMM.
+#include "core/init.hpp"
+#include "core/kernel_builders.hpp"
+#include "core/op_registry.hpp"
+
+namespace lk {
+namespace {
+
+class Dense final : public Op {
+public:
+    Dense(uint32_t units, uint32_t inputs) : units_(units), inputs_(inputs) {}
+
+    const char* type() const override { return "dense"; }
+    bool infer(const std::vector<Shape>& in, Shape* out, std::string* err) const override {
+        if (in[0].rank != 1) {
+            *err = "expects features (N, inputs), got " + in[0].str();
+            return false;
+        }
+        if (inputs_ && in[0].dims[0] != inputs_) {
+            *err = "was declared with " + std::to_string(inputs_) + " inputs but its input has shape " + in[0].str();
+            return false;
+        }
+        if (uint64_t(in[0].dims[0]) * units_ + units_ > UINT32_MAX / 4) {
+            *err = std::to_string(in[0].dims[0]) + " -> " + std::to_string(units_) + " has too many weights";
+            return false;
+        }
+        *out = Shape::features(units_);
+        return true;
+    }
+    std::vector<ParamDesc> params(const std::vector<Shape>& in) const override {
+        Shape w;
+        w.rank = 2;
+        w.dims[0] = units_;
+        w.dims[1] = in[0].dims[0];
+        return {{"weight", w, true}, {"bias", Shape::features(units_), true}};
+    }
+    void init(const std::vector<Shape>& in, ParamInit& p, Init init, Rng& rng) const override {
+        const uint32_t fan_in = in[0].dims[0];
+        init_weights(p.values[0], size_t(fan_in) * units_, init, fan_in, units_, rng);
+        // Biases start at zero, as in most references (torch draws a small uniform; zero keeps runs comparable).
+        for (uint32_t i = 0; i < units_; ++i) p.values[1][i] = 0.0f;
+    }
+    uint64_t macs_per_row(const std::vector<Shape>& in, const Shape&) const override {
+        return uint64_t(in[0].dims[0]) * units_ + units_;
+    }
+    Attrs attrs() const override {
+        Attrs a;
+        a.set("units", double(units_));
+        if (inputs_) a.set("inputs", double(inputs_));
+        return a;
+    }
+    std::unique_ptr<Op> clone() const override { return std::make_unique<Dense>(*this); }
+
+    void forward(const ForwardCtx& c) const override {
+        forward_with_activation(c, Activation::IDENTITY, 0.0f, c.out);
+    }
+    bool can_fuse_output_activation() const override { return true; }
+    void forward_with_activation(const ForwardCtx& c, Activation act, float alpha, uint32_t y) const override {
+        c.emit(kernels::dense_forward(act, alpha, c.in[0], c.param[0], c.param[1], c.out, y, c.rows, units_,
+                                      c.in_shapes[0].dims[0]));
+    }
+    bool can_fold_input_activation(size_t) const override { return true; }
+
+    void backward(const BackwardCtx& c) const override {
+        const uint32_t in = c.in_shapes[0].dims[0];
+        if (c.g_param[0] != kNoSlot) {
+            c.emit(kernels::weight_grad(c.g_out, c.in[0], c.g_param[0], c.rows, units_, in, c.g_param_acc[0]));
+        }
+        if (c.g_param[1] != kNoSlot) {
+            c.emit(kernels::bias_grad(c.g_out, c.g_param[1], c.rows, units_, c.g_param_acc[1]));
+        }
+        if (c.g_in[0] == kNoSlot) return;
+        const FoldedActivation& f = c.fold[0];
+        c.emit(kernels::dense_backward_input(f.on ? f.act : Activation::IDENTITY, f.on ? f.alpha : 0.0f, c.g_out,
+                                             c.param[0], f.on ? f.z : c.in[0], c.in[0], c.g_in[0], c.rows,
+                                             units_, in, c.g_in_acc[0]));
+    }
+
+private:
+    uint32_t units_;
+    uint32_t inputs_;  // 0: taken from the input's shape
+};
+
+std::unique_ptr<Op> make_dense(const Attrs& attrs, std::string* err) {
+    AttrReader r("dense", attrs);
+    const double units = r.number("units", 0.0, 1.0, double(1u << 30), true);
+    const double inputs = r.number("inputs", 0.0, 1.0, double(1u << 30), true);
+    if (!attrs.find("units")) r.fail("\"units\" (the number of outputs) is required");
+    *err = r.finish();
+    if (!err->empty()) return nullptr;
+    return std::make_unique<Dense>(uint32_t(units), uint32_t(inputs));
+}
+
+}  // namespace
+
+LK_REGISTER_OP(dense, make_dense, "Fully connected: y = x W^T + b (torch.nn.Linear).");
+
+}  // namespace lk
