@@ -1,5 +1,6 @@
-// The process-wide backends: one CPU backend and, where Godot has a RenderingDevice, one GPU backend
-// (created on first use, released before the extension unloads). Choosing between them is done here.
+// The backends the API uses: one CPU backend for the process and, where Godot has a RenderingDevice, one GPU
+// backend per calling thread (its own arena on the shared GPU device, created on first use, released before the
+// extension unloads). Choosing between them is done here.
 #pragma once
 #include <string>
 
@@ -9,9 +10,9 @@
 namespace lk::api {
 
 Backend& cpu_backend();
-// nullptr when there is no RenderingDevice; the reason is in gpu_unavailable_reason().
+// The calling thread's GPU backend; nullptr when there is no RenderingDevice (see gpu_unavailable_reason()).
 Backend* gpu_backend();
-const std::string& gpu_unavailable_reason();
+std::string gpu_unavailable_reason();  // "" when there is a GPU
 std::string gpu_vendor();
 
 // device: "auto" | "gpu" | "cpu". "gpu" without a GPU is an error (push_error, nullptr) rather than a silent
@@ -20,8 +21,8 @@ Backend* choose_backend(const std::string& device, const Network& net, size_t ba
 
 // Remembers which backend ran last (for LearnKit.get_device_info()).
 void note_used(const Backend& backend);
-const std::string& last_backend();
-const std::string& last_device();
+std::string last_backend();
+std::string last_device();
 
 void shutdown_backends();
 

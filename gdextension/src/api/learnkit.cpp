@@ -6,6 +6,7 @@
 #include "api/convert.hpp"
 #include "api/factories.hpp"
 #include "godot/log.hpp"
+#include "gpu/rd_device.hpp"
 
 namespace lk::api {
 
@@ -24,11 +25,12 @@ LearnKit::~LearnKit() {
 
 gd::Dictionary LearnKit::get_device_info() {
     gd::Dictionary d;
-    Backend* gpu = gpu_backend();
-    d[gd::Variant("gpu_available")] = gd::Variant(gpu != nullptr);
-    d[gd::Variant("gpu_name")] = gd::Variant(gpu ? gpu->device_name() : std::string());
-    d[gd::Variant("gpu_vendor")] = gd::Variant(gpu_vendor());
-    d[gd::Variant("gpu_unavailable_reason")] = gd::Variant(gpu ? std::string() : gpu_unavailable_reason());
+    std::string reason;
+    const bool gpu = lk::gpu_available(&reason);
+    d[gd::Variant("gpu_available")] = gd::Variant(gpu);
+    d[gd::Variant("gpu_name")] = gd::Variant(lk::gpu_device_name());
+    d[gd::Variant("gpu_vendor")] = gd::Variant(lk::gpu_vendor());
+    d[gd::Variant("gpu_unavailable_reason")] = gd::Variant(reason);
     d[gd::Variant("cpu_name")] = gd::Variant(gd::OS::singleton().get_processor_name());
     d[gd::Variant("last_backend")] = gd::Variant(last_backend());
     d[gd::Variant("last_device")] = gd::Variant(last_device());
