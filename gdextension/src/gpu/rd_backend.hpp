@@ -1,8 +1,13 @@
-// The GPU backend: a local RenderingDevice (its own queue, so submit/sync are ours to call, and no frame of
-// the game waits on training). Arenas are two storage buffers; every kernel is a compute pipeline compiled
-// once from the generated GLSL; run() records dispatches into one open compute list with a barrier after each
-// (every call may read what the previous one wrote), flush() ends the list, submits and waits.
+// The GPU backend of one session: its own arena (two storage buffers) on an RdDevice (see rd_device.hpp for
+// the device, its thread and Godot's thread rules). Usable from any thread, one call at a time per backend
+// (like every Backend); several backends may run at once from several threads, their work is serialised on
+// the device.
+// run() only queues the calls here; flush() hands them to the device in one job that records them into one
+// compute list with a barrier after each (every call may read what the previous one wrote), submits and
+// waits. Recording at flush keeps one backend's compute list from ever being open while another backend's
+// upload runs on the same device.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -11,15 +16,19 @@
 
 namespace lk {
 
+class RdDevice;
+
 class RdBackend final : public Backend {
 public:
-    // nullptr (and *err says why) when this Godot has no RenderingDevice: headless, Compatibility renderer.
-    static std::unique_ptr<RdBackend> create(std::string* err);
+    explicit RdBackend(std::shared_ptr<RdDevice> device);
     ~RdBackend() override;
 
     std::string name() const override { return "gpu"; }
-    std::string device_name() const override { return device_name_; }
-    const std::string& vendor() const { return vendor_; }
+    std::string device_name() const override;
+
+    // Called by the device when it shuts down, on its thread: frees the arena; the backend then fails
+    // every operation with an error.
+    void release_on_device(gd::RenderingDevice& rd);
 
 protected:
     bool do_reserve(size_t floats, size_t uints, std::string* err) override;
@@ -30,32 +39,20 @@ protected:
     void do_flush() override;
 
 private:
-    struct Pipeline {
-        gd::RID shader, pipeline, uniform_set;
-        bool failed = false;
-    };
-    explicit RdBackend(gd::RenderingDevice rd);
-    Pipeline* pipeline(Kernel kernel);
-    bool compile(Kernel kernel, Pipeline* p);
-    gd::RID make_uniform_set(gd::RID shader);
+    // Runs fn on the device (see RdDevice::execute); false, with an error recorded, when the device is gone.
+    bool on_device(const std::function<void(gd::RenderingDevice&)>& fn);
+    void upload_bytes(bool indices, size_t off, const void* src, size_t n);
+    gd::RID uniform_set(gd::RenderingDevice& rd, Kernel kernel, gd::RID shader);
+    void record_and_submit(gd::RenderingDevice& rd, const KernelCall* calls, size_t n);
 
-    gd::RenderingDevice rd_;
-    std::string device_name_, vendor_;
+    std::shared_ptr<RdDevice> device_;
+    // Device-thread state (touched only inside device jobs).
     gd::RID arena_, iarena_;
-    std::vector<Pipeline> pipelines_;
-    int64_t list_ = -1;               // open compute list id, -1 when none
-    gd::PackedByteArray push_bytes_;  // reused for every push constant (no allocation per dispatch)
-
-    // LEARNKIT_PROFILE=1: submit and wait after every call, and print the wall time per kernel at exit.
-    // Slow (a round trip per call) but it tells which kernel dominates on a given GPU.
-    // LEARNKIT_PROFILE=ops: only time uploads, downloads, reserves and flushes (no extra round trips).
-    bool profile_ = false, profile_calls_each_ = false;
-    std::vector<double> profile_ms_;
-    std::vector<uint64_t> profile_calls_;
-    enum Op { OP_RESERVE, OP_UPLOAD, OP_UPLOAD_INDICES, OP_DOWNLOAD, OP_FLUSH, OP_COUNT };
-    double op_ms_[OP_COUNT] = {};
-    uint64_t op_calls_[OP_COUNT] = {};
-    struct OpTimer;  // adds the scope's wall time to op_ms_ when profiling
+    std::vector<gd::RID> uniform_sets_;  // per kernel; freed with the arena buffers
+    bool released_ = false;
+    gd::PackedByteArray push_bytes_;     // reused for every push constant
+    // Caller-thread state.
+    std::vector<KernelCall> pending_;    // queued by run(), recorded by flush()
 };
 
 }  // namespace lk
