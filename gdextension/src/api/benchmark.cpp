@@ -5,7 +5,7 @@
 #include "api/learnkit.hpp"
 #include "core/rng.hpp"
 #include "godot/log.hpp"
-#include "kernels/kernels.hpp"
+#include "core/kernel_builders.hpp"
 
 namespace lk::api {
 

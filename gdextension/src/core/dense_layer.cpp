@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/init.hpp"
+#include "core/kernel_builders.hpp"
 
 namespace lk {
 
@@ -50,16 +51,17 @@ void DenseLayer::plan_forward(PlanCtx& ctx, const InputRef& in, const LayerSlots
 
 uint32_t DenseLayer::plan_backward(PlanCtx& ctx, const InputRef& in, const LayerSlots& self, uint32_t g,
                                    uint32_t spare) const {
-    ctx.emit(kernels::weight_grad(g, in.y, self.grad, ctx.rows, out_, in_));
-    ctx.emit(kernels::bias_grad(g, self.grad + weight_count(), ctx.rows, out_));
+    ctx.emit(kernels::weight_grad(g, in.y, self.grad, ctx.rows, out_, in_, false));
+    ctx.emit(kernels::bias_grad(g, self.grad + weight_count(), ctx.rows, out_, false));
     if (!in.has_producer) return g;  // first layer: nobody needs dL/dx
     if (activation_info(in.act).elementwise) {
-        ctx.emit(kernels::dense_backward_input(in.act, in.alpha, g, self.param, in.z, in.y, spare, ctx.rows, out_, in_));
+        ctx.emit(kernels::dense_backward_input(in.act, in.alpha, g, self.param, in.z, in.y, spare, ctx.rows, out_, in_,
+                                               false));
         return spare;
     }
     // Row-wise producer (softmax): the raw G W, then its derivative in place.
     ctx.emit(kernels::dense_backward_input(Activation::IDENTITY, 0.0f, g, self.param, in.z, in.y, spare, ctx.rows,
-                                           out_, in_));
+                                           out_, in_, false));
     plan_activation_backward(ctx, in.act, in.alpha, in.z, in.y, spare, spare, in_);
     return spare;
 }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/kernel_builders.hpp"
+
 namespace lk {
 
 // What layer i sees as its input: the batch for the first layer, else the previous layer's output.
