@@ -1,8 +1,9 @@
 """Shared harness of the CPU kernel tests (tests/test_kernels_*.py): the generated CPU kernels
-(build/gen/kernels/cpu_kernels.cpp) against NumPy, entry by entry of the spec.
+(build/gen/kernels/cpu_kernels.cpp), called through the hand-written builders (core/kernel_builders.cpp), against
+NumPy, entry by entry of the spec.
 
-The generator runs into a temporary folder; g++ builds the generated C++ with a small `extern "C"` wrapper
-into a shared library that ctypes loads. Every kernel family and every variant is checked on awkward shapes
+The generator runs into a temporary folder; g++ builds the generated C++ and the builders with a small
+`extern "C"` wrapper into a shared library that ctypes loads. Every kernel family and every variant is checked on awkward shapes
 (1, 7, 127, ~300), derivatives against central finite differences of the kernels' own forward pass, extreme
 inputs for NaN/Inf, and the optimizers against NumPy re-implementations of the torch formulas.
 
@@ -114,7 +115,7 @@ INIT_REFS = {"kaiming": (False, lambda fi, fo: math.sqrt(2.0 / fi)),
 # ---- Building and calling the generated library -----------------------------------------------------------
 
 WRAPPER = r"""
-#include "kernels.hpp"
+#include "core/kernel_builders.hpp"
 using namespace lk;
 static KernelCall last;
 static void go(const KernelCall& c, float* a, uint32_t* ia) { last = c; run_cpu(c, a, ia); }
@@ -149,11 +150,23 @@ void w_gather_rows(float* a, uint32_t* ia, uint32_t src, uint32_t dst, uint32_t 
 void w_dense_forward(float* a, int act, float alpha, uint32_t x, uint32_t w, uint32_t b, uint32_t z, uint32_t y, uint32_t M, uint32_t N, uint32_t K) { go(kernels::dense_forward(Activation(act), alpha, x, w, b, z, y, M, N, K), a, nullptr); }
 void w_softmax_rows(float* a, uint32_t z, uint32_t y, uint32_t rows, uint32_t cols) { go(kernels::softmax_rows(z, y, rows, cols), a, nullptr); }
 void w_loss(float* a, int loss, int fused, uint32_t y, uint32_t z, uint32_t t, uint32_t g, uint32_t l, uint32_t rows, uint32_t cols) { go(kernels::loss(Loss(loss), fused != 0, y, z, t, g, l, rows, cols), a, nullptr); }
-void w_act_backward(float* a, int act, float alpha, uint32_t g, uint32_t z, uint32_t y, uint32_t out, uint32_t count) { go(kernels::act_backward(Activation(act), alpha, g, z, y, out, count), a, nullptr); }
-void w_softmax_backward(float* a, uint32_t g, uint32_t y, uint32_t out, uint32_t rows, uint32_t cols) { go(kernels::softmax_backward(g, y, out, rows, cols), a, nullptr); }
-void w_weight_grad(float* a, uint32_t g, uint32_t x, uint32_t dw, uint32_t M, uint32_t N, uint32_t K) { go(kernels::weight_grad(g, x, dw, M, N, K), a, nullptr); }
-void w_bias_grad(float* a, uint32_t g, uint32_t db, uint32_t rows, uint32_t cols) { go(kernels::bias_grad(g, db, rows, cols), a, nullptr); }
-void w_dense_backward_input(float* a, int act, float alpha, uint32_t g, uint32_t w, uint32_t z, uint32_t y, uint32_t out, uint32_t M, uint32_t N, uint32_t K) { go(kernels::dense_backward_input(Activation(act), alpha, g, w, z, y, out, M, N, K), a, nullptr); }
+void w_act_forward_kernel(float* a, int act, float alpha, uint32_t x, uint32_t y, uint32_t count) { go(kernels::act_forward(Activation(act), alpha, x, y, count), a, nullptr); }
+void w_act_backward(float* a, int act, float alpha, uint32_t g, uint32_t z, uint32_t y, uint32_t out, uint32_t count, int acc) { go(kernels::act_backward(Activation(act), alpha, g, z, y, out, count, acc != 0), a, nullptr); }
+void w_softmax_backward(float* a, uint32_t g, uint32_t y, uint32_t out, uint32_t rows, uint32_t cols, int acc) { go(kernels::softmax_backward(g, y, out, rows, cols, acc != 0), a, nullptr); }
+void w_weight_grad(float* a, uint32_t g, uint32_t x, uint32_t dw, uint32_t M, uint32_t N, uint32_t K, int acc) { go(kernels::weight_grad(g, x, dw, M, N, K, acc != 0), a, nullptr); }
+void w_bias_grad(float* a, uint32_t g, uint32_t db, uint32_t rows, uint32_t cols, int acc) { go(kernels::bias_grad(g, db, rows, cols, acc != 0), a, nullptr); }
+void w_dense_backward_input(float* a, int act, float alpha, uint32_t g, uint32_t w, uint32_t z, uint32_t y, uint32_t out, uint32_t M, uint32_t N, uint32_t K, int acc) { go(kernels::dense_backward_input(Activation(act), alpha, g, w, z, y, out, M, N, K, acc != 0), a, nullptr); }
+void w_fill(float* a, uint32_t off, uint32_t count, float value) { go(kernels::fill(off, count, value), a, nullptr); }
+void w_add(float* a, uint32_t x, uint32_t y, uint32_t out, uint32_t count) { go(kernels::add(x, y, out, count), a, nullptr); }
+void w_copy(float* a, uint32_t x, uint32_t out, uint32_t count, int acc) { go(kernels::copy(x, out, count, acc != 0), a, nullptr); }
+void w_dropout_forward(float* a, uint32_t x, uint32_t y, uint32_t count, float p, uint64_t seed) { go(kernels::dropout_forward(x, y, count, p, seed), a, nullptr); }
+void w_dropout_backward(float* a, uint32_t g, uint32_t out, uint32_t count, float p, uint64_t seed, int acc) { go(kernels::dropout_backward(g, out, count, p, seed, acc != 0), a, nullptr); }
+void w_batchnorm_forward_train(float* a, uint32_t x, uint32_t gamma, uint32_t beta, uint32_t y, uint32_t mean, uint32_t invstd, uint32_t rm, uint32_t rv, uint32_t rows, uint32_t cols, float eps, float momentum, int affine) { go(kernels::batchnorm_forward_train(x, gamma, beta, y, mean, invstd, rm, rv, rows, cols, eps, momentum, affine != 0), a, nullptr); }
+void w_batchnorm_forward_eval(float* a, uint32_t x, uint32_t gamma, uint32_t beta, uint32_t y, uint32_t rm, uint32_t rv, uint32_t rows, uint32_t cols, float eps, int affine) { go(kernels::batchnorm_forward_eval(x, gamma, beta, y, rm, rv, rows, cols, eps, affine != 0), a, nullptr); }
+void w_batchnorm_backward(float* a, uint32_t g, uint32_t x, uint32_t gamma, uint32_t mean, uint32_t invstd, uint32_t dx, uint32_t dgamma, uint32_t dbeta, uint32_t rows, uint32_t cols, int affine, int acc_dx, int acc_params) { go(kernels::batchnorm_backward(g, x, gamma, mean, invstd, dx, dgamma, dbeta, rows, cols, affine != 0, acc_dx != 0, acc_params != 0), a, nullptr); }
+void w_layernorm_forward(float* a, uint32_t x, uint32_t gamma, uint32_t beta, uint32_t y, uint32_t mean, uint32_t rstd, uint32_t rows, uint32_t cols, float eps, int affine) { go(kernels::layernorm_forward(x, gamma, beta, y, mean, rstd, rows, cols, eps, affine != 0), a, nullptr); }
+void w_layernorm_backward_input(float* a, uint32_t g, uint32_t x, uint32_t gamma, uint32_t mean, uint32_t rstd, uint32_t dx, uint32_t rows, uint32_t cols, int affine, int acc) { go(kernels::layernorm_backward_input(g, x, gamma, mean, rstd, dx, rows, cols, affine != 0, acc != 0), a, nullptr); }
+void w_layernorm_backward_params(float* a, uint32_t g, uint32_t x, uint32_t mean, uint32_t rstd, uint32_t dgamma, uint32_t dbeta, uint32_t rows, uint32_t cols, int acc) { go(kernels::layernorm_backward_params(g, x, mean, rstd, dgamma, dbeta, rows, cols, acc != 0), a, nullptr); }
 void w_grad_sumsq(float* a, uint32_t g, uint32_t count, uint32_t partial) { go(kernels::grad_sumsq(g, count, partial), a, nullptr); }
 void w_optimizer_step(float* a, int opt, const float* hyper, uint32_t p, uint32_t g, uint32_t s, uint32_t count, uint32_t partial) {
     OptimizerHyper h; HYPER_FROM_ARRAY go(kernels::optimizer_step(Optimizer(opt), h, p, g, s, count, partial), a, nullptr);
@@ -161,7 +174,8 @@ void w_optimizer_step(float* a, int opt, const float* hyper, uint32_t p, uint32_
 }
 """
 
-_SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u = uint32, i = int, f = float
+_SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u = uint32, i = int, f = float,
+    # q = uint64, s = C string
     "w_last": (None, "U"), "w_count": ("i", "i"), "w_sumsq_partials": ("u", ""),
     "w_kernel_name": ("s", "u"), "w_kernel_glsl": ("s", "u"),
     "w_act_name": ("s", "i"), "w_act_enum": ("s", "i"), "w_act_elementwise": ("i", "i"), "w_act_alpha": ("f", "i"),
@@ -171,18 +185,24 @@ _SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u 
     "w_init_name": ("s", "i"), "w_init_uniform": ("i", "i"), "w_init_from_name": ("i", "s"),
     "w_init_scale": ("f", "iuu"), "w_act_forward": ("f", "iff"), "w_act_derivative": ("f", "ifff"),
     "w_gather_rows": (None, "PUuuuuuu"), "w_dense_forward": (None, "Pifuuuuuuuu"),
-    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_act_backward": (None, "Pifuuuuu"),
-    "w_softmax_backward": (None, "Puuuuu"), "w_weight_grad": (None, "Puuuuuu"), "w_bias_grad": (None, "Puuuu"),
-    "w_dense_backward_input": (None, "Pifuuuuuuuu"), "w_grad_sumsq": (None, "Puuu"),
+    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_act_backward": (None, "Pifuuuuui"),
+    "w_softmax_backward": (None, "Puuuuui"), "w_weight_grad": (None, "Puuuuuui"), "w_bias_grad": (None, "Puuuui"),
+    "w_dense_backward_input": (None, "Pifuuuuuuuui"), "w_grad_sumsq": (None, "Puuu"),
+    "w_act_forward_kernel": (None, "Pifuuu"), "w_fill": (None, "Puuf"), "w_add": (None, "Puuuu"),
+    "w_copy": (None, "Puuui"), "w_dropout_forward": (None, "Puuufq"), "w_dropout_backward": (None, "Puuufqi"),
+    "w_batchnorm_forward_train": (None, "Puuuuuuuuuuffi"), "w_batchnorm_forward_eval": (None, "Puuuuuuuufi"),
+    "w_batchnorm_backward": (None, "Puuuuuuuuuuiii"), "w_layernorm_forward": (None, "Puuuuuuuufi"),
+    "w_layernorm_backward_input": (None, "Puuuuuuuuii"), "w_layernorm_backward_params": (None, "Puuuuuuuui"),
     "w_optimizer_step": (None, "PiPuuuuu"),
 }
 _CTYPES = {"P": np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS"),
            "U": np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS"),
-           "u": ctypes.c_uint32, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p, None: None}
+           "u": ctypes.c_uint32, "q": ctypes.c_uint64, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p, None: None}
 
 
 def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
-    """Compiles the generated kernels in `out` with the test wrapper into lib<name>.so and loads it."""
+    """Compiles the generated kernels in `out` (a folder named kernels, as under build/gen) and the builders with
+    the test wrapper into lib<name>.so and loads it."""
     gxx = shutil.which("g++")
     assert gxx, "g++ is required to build the generated CPU kernels"
     wrapper = WRAPPER.replace("HYPER_TO_ARRAY", " ".join(f"out[{i}] = h.{n};" for i, n in enumerate(HYPER)))
@@ -190,8 +210,9 @@ def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     (out / "wrapper.cpp").write_text(wrapper, encoding="utf-8")
     so = out / f"lib{name}.so"
     cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *defines,
-           f"-I{REPO / 'gdextension' / 'src'}", f"-I{out}",
-           str(out / "kernels.cpp"), str(out / "cpu_kernels.cpp"), str(out / "wrapper.cpp"), "-o", str(so)]
+           f"-I{REPO / 'gdextension' / 'src'}", f"-I{out.parent}", str(out / "kernels.cpp"),
+           str(out / "cpu_kernels.cpp"), str(REPO / "gdextension" / "src" / "core" / "kernel_builders.cpp"),
+           str(out / "wrapper.cpp"), "-o", str(so)]
     result = subprocess.run(cmd, check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     dll = ctypes.CDLL(str(so))
@@ -204,8 +225,9 @@ def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
 
 @pytest.fixture(scope="session")
 def gen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generator's output, in a temporary folder."""
-    out = tmp_path_factory.mktemp("gen")
+    """The generator's output, in a temporary folder named like build/gen/kernels (the builders include
+    "kernels/kernel_slots.hpp")."""
+    out = tmp_path_factory.mktemp("gen") / "kernels"
     written = kernels.generate(out)
     assert {p.name for p in written} >= {"kernels.hpp", "kernels.cpp", "cpu_kernels.cpp", "kernel_slots.hpp"}
     assert all(p.exists() for p in written)

@@ -105,9 +105,9 @@ def test_fused_and_generic_losses_agree(lib: ctypes.CDLL, loss: catalogue.Loss) 
     out = a.out(z.size)
     data = a.build()
     if link.elementwise:
-        lib.w_act_backward(data, ACTS.index(link.name), link.default_alpha, g, zo, yo, out, z.size)
+        lib.w_act_backward(data, ACTS.index(link.name), link.default_alpha, g, zo, yo, out, z.size, 0)
     else:
-        lib.w_softmax_backward(data, g, yo, out, *z.shape)
+        lib.w_softmax_backward(data, g, yo, out, *z.shape, 0)
     _close(a.get(out, z.shape), g_z, 1e-4, 1e-6)
 
 

@@ -174,9 +174,15 @@ def cpp_expr(expr: str) -> str:
 
 
 def read_helpers(path: Path = MATH_HELPERS) -> dict[str, int]:
-    """The lk_* helpers defined in the math template: name -> number of parameters."""
+    """The lk_* helpers defined in the math template that spec expressions may call: name -> number of
+    parameters. Only float -> float helpers qualify (the dialect has no integers; lk_uniform takes uints)."""
     text = path.read_text(encoding="utf-8")
-    return {name: len([p for p in params.split(",") if p.strip()]) for name, params in _HELPER_DEF.findall(text)}
+    helpers = {}
+    for name, params in _HELPER_DEF.findall(text):
+        args = [p.strip() for p in params.split(",") if p.strip()]
+        if all(a.startswith("float ") for a in args):
+            helpers[name] = len(args)
+    return helpers
 
 
 def check_expression(expr: str, variables: set[str], helpers: dict[str, int]) -> None:

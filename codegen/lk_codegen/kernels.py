@@ -3,11 +3,13 @@
 Kernel families are the unit of code: one GLSL template per family (templates/kernels/<family>.glsl.j2), and the
 catalogue's entries are plugged into them as variants (dense_forward_relu, loss_cce_fused, optimizer_step_adam,
 ...). The push-constant slot layout of each family is declared once, in FAMILIES below: it becomes the `P_*`
-macros of the shaders and the `slot::` constants the C++ builders and the CPU backend use.
+macros of the shaders and the `slot::` constants the C++ builders (gdextension/src/core/kernel_builders.cpp,
+hand-written) and the CPU backend use. The builders pick a family's variant through the generated lookups
+(dense_forward_variant, loss_variant, ...), so they never spell a catalogue entry.
 
 Outputs, all under the output directory (build/gen/kernels/), stamped as generated:
-    kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, KernelCall builders
-    kernel_slots.hpp            push-constant slot indices (private to the two .cpp files)
+    kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, variant lookups
+    kernel_slots.hpp            push-constant slot indices (for the builders and the CPU backend only)
     cpu_kernels.cpp             the CPU backend, run_cpu()
     glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
 
@@ -34,10 +36,10 @@ SUMSQ_PARTIALS = 64
 # Push-constant uint slot the builders never set (always 0): the shaders' impossible-condition guard.
 GUARD_SLOT = 15
 _GLSL_DELIMITER = "lkglsl"
-# GEMM tile sizes (C tile edge, kernel-name suffix): every layer GEMM exists in each. The C++ builders use the
-# big tiles once C has at least GEMM_BIG_TILES of them (kernels.cpp.j2), the small ones below that.
+# GEMM tile sizes (C tile edge, kernel-name suffix): every layer GEMM exists in each, small first. The C++
+# builders pick one by the size of C (gemm_big in core/kernel_builders.cpp).
 GEMM_TILES = ((64, ""), (128, "_t128"))
-GEMM_BIG_TILES = 256
+assert len(GEMM_TILES) == 2, "the variant lookups take `bool big`: exactly a small and a big tile"
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,38 @@ def families(cat: Catalogue) -> dict[str, Family]:
     fams = [
         Family("noop", (), (), (1, 1, 1)),
         Family("gather_rows", ("src_off", "dst_off", "idx_off", "idx_start", "rows", "row_len")),
-        # C[rows x cols] = A'[rows x inner] . B'[inner x cols] + epilogue; see gemm.glsl.j2.
-        Family("gemm", ("a_off", "b_off", "c_off", "bias_off", "z_off", "y_off", "rows", "cols", "inner"),
-               ("alpha",), (16, 16, 1)),
+        # C[rows x cols] = A'[rows x inner] . B'[inner x cols] + epilogue; see gemm.glsl.j2. `accumulate` is
+        # read by the store and derivative epilogues only (C += result).
+        Family("gemm", ("a_off", "b_off", "c_off", "bias_off", "z_off", "y_off", "rows", "cols", "inner",
+                        "accumulate"), ("alpha",), (16, 16, 1)),
+        Family("act_forward", ("x_off", "y_off", "count"), ("alpha",)),
         Family("softmax_rows", ("z_off", "y_off", "rows", "cols"), (), (64, 1, 1)),
         Family("loss", ("y_off", "z_off", "t_off", "g_off", "loss_off", "rows", "cols")),
-        Family("act_backward", ("g_off", "z_off", "y_off", "out_off", "count"), ("alpha",)),
-        Family("softmax_backward", ("g_off", "y_off", "out_off", "rows", "cols"), (), (64, 1, 1)),
-        Family("bias_grad", ("g_off", "db_off", "rows", "cols"), (), (64, 1, 1)),
+        Family("act_backward", ("g_off", "z_off", "y_off", "out_off", "count", "accumulate"), ("alpha",)),
+        Family("softmax_backward", ("g_off", "y_off", "out_off", "rows", "cols", "accumulate"), (), (64, 1, 1)),
+        Family("bias_grad", ("g_off", "db_off", "rows", "cols", "accumulate"), (), (64, 1, 1)),
+        Family("fill", ("off", "count"), ("value",)),
+        Family("add", ("a_off", "b_off", "out_off", "count")),
+        Family("copy", ("x_off", "out_off", "count", "accumulate")),
+        # Forward and backward are the same masked scaling (the backward recomputes the mask from the seed).
+        Family("dropout", ("x_off", "out_off", "count", "seed_lo", "seed_hi", "accumulate"),
+               ("drop_prob", "scale")),
+        # Normalisations: one thread per reduced line (a column for batch norm, a row for layer norm), except
+        # batchnorm_forward_eval, which has nothing to reduce (one thread per element).
+        Family("batchnorm_forward_train", ("x_off", "gamma_off", "beta_off", "y_off", "mean_off", "invstd_off",
+                                           "run_mean_off", "run_var_off", "rows", "cols", "affine"),
+               ("eps", "momentum"), (64, 1, 1)),
+        Family("batchnorm_forward_eval", ("x_off", "gamma_off", "beta_off", "y_off", "run_mean_off", "run_var_off",
+                                          "rows", "cols", "affine"), ("eps",)),
+        Family("batchnorm_backward", ("g_off", "x_off", "gamma_off", "mean_off", "invstd_off", "dx_off",
+                                      "dgamma_off", "dbeta_off", "rows", "cols", "affine", "accumulate_dx",
+                                      "accumulate_params"), (), (64, 1, 1)),
+        Family("layernorm_forward", ("x_off", "gamma_off", "beta_off", "y_off", "mean_off", "rstd_off", "rows",
+                                     "cols", "affine"), ("eps",), (64, 1, 1)),
+        Family("layernorm_backward_input", ("g_off", "x_off", "gamma_off", "mean_off", "rstd_off", "dx_off", "rows",
+                                            "cols", "affine", "accumulate"), (), (64, 1, 1)),
+        Family("layernorm_backward_params", ("g_off", "x_off", "mean_off", "rstd_off", "dgamma_off", "dbeta_off",
+                                             "rows", "cols", "accumulate"), (), (64, 1, 1)),
         Family("grad_sumsq", ("g_off", "count", "partial_off")),
         Family("optimizer_step", ("p_off", "g_off", "s_off", "count", "partial_off"),
                tuple(h.name for h in cat.hyperparameters)),
@@ -102,7 +128,10 @@ def variants(cat: Catalogue) -> list[Variant]:
     for a in elementwise:
         out += gemm_tiles(f"dense_forward_{a.name}", {"trans_a": False, "trans_b": True, "epilogue": "bias_act",
                                                        "act": a})
+    out += [Variant(f"act_forward_{a.name}", fam["act_forward"], {"act": a}) for a in elementwise]
     out.append(Variant("softmax_rows", fam["softmax_rows"]))
+    out.append(Variant("dropout_forward", fam["dropout"], {"backward": False}))
+    out += [Variant(n, fam[n]) for n in ("batchnorm_forward_train", "batchnorm_forward_eval", "layernorm_forward")]
     for loss in cat.losses:
         out.append(Variant(f"loss_{loss.name}", fam["loss"], {"loss": loss, "fused": False}))
         out.append(Variant(f"loss_{loss.name}_fused", fam["loss"], {"loss": loss, "fused": True}))
@@ -113,22 +142,34 @@ def variants(cat: Catalogue) -> list[Variant]:
     for a in elementwise:
         out += gemm_tiles(f"dense_backward_input_{a.name}", {"trans_a": False, "trans_b": False,
                                                               "epilogue": "derivative", "act": a})
+    out.append(Variant("dropout_backward", fam["dropout"], {"backward": True}))
+    out += [Variant(n, fam[n]) for n in ("batchnorm_backward", "layernorm_backward_input",
+                                         "layernorm_backward_params")]
+    out += [Variant(n, fam[n]) for n in ("fill", "add", "copy")]
     out.append(Variant("grad_sumsq", fam["grad_sumsq"]))
     out += [Variant(f"optimizer_step_{o.name}", fam["optimizer_step"], {"opt": o}) for o in cat.optimizers]
+    names = [v.name for v in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    assert not dupes, f"kernel variant names must be unique (a catalogue entry named like a family?): {dupes}"
     return out
 
 
 def _tables(cat: Catalogue) -> dict[str, Any]:
-    """Enum -> kernel lookup tables for the builders. Row-wise activations map to the identity variant (the
-    caller adds softmax_rows / softmax_backward), as the header documents."""
+    """Catalogue entry -> kernel tables of the generated variant lookups (dense_forward_variant, ...): one list per
+    lookup, in enum order. Per-activation lists hold one (small tile, big tile) pair per activation for the GEMM
+    families. Row-wise activations map to the identity variant (the caller adds softmax_rows /
+    softmax_backward), as kernel_builders.hpp documents."""
     def per_act(prefix: str) -> list[str]:
         return [f"{prefix}_{a.name if a.elementwise else 'identity'}".upper() for a in cat.activations]
+
+    def tiles(names: list[str]) -> list[tuple[str, ...]]:
+        return [tuple(f"{k}{suffix.upper()}" for _, suffix in GEMM_TILES) for k in names]
     return {
-        "dense_forward": per_act("dense_forward"),
-        "dense_forward_t128": [f"{k}_T128" for k in per_act("dense_forward")],
+        "dense_forward": tiles(per_act("dense_forward")),
+        "act_forward": per_act("act_forward"),
         "act_backward": per_act("act_backward"),
-        "dense_backward_input": per_act("dense_backward_input"),
-        "dense_backward_input_t128": [f"{k}_T128" for k in per_act("dense_backward_input")],
+        "dense_backward_input": tiles(per_act("dense_backward_input")),
+        "weight_grad": tiles(["WEIGHT_GRAD"])[0],
         "loss": [(f"LOSS_{x.enum_name}", f"LOSS_{x.enum_name}_FUSED") for x in cat.losses],
         "optimizer_step": [f"OPTIMIZER_STEP_{o.enum_name}" for o in cat.optimizers],
     }
@@ -171,7 +212,7 @@ def render(cat: Catalogue) -> dict[str, str]:
     context = {
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
-        "gemm_big_tiles": GEMM_BIG_TILES,
+        "gemm_tiles": [tile for tile, _ in GEMM_TILES],
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
     for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
@@ -196,7 +237,7 @@ def generate(out_dir: Path) -> list[Path]:
 def inputs() -> list[Path]:
     """Every file generate() reads: the specs and the kernel/CPU templates (for build dependency tracking)."""
     templates = sorted(p for d in ("kernels", "cpu") for p in (TEMPLATES / d).glob("*.j2"))
-    # The generator's own code too: a change to e.g. GEMM_BIG_TILES must regenerate.
+    # The generator's own code too: a change to e.g. GEMM_TILES or a family's slots must regenerate.
     code = [Path(__file__), Path(catalogue.__file__), Path(__file__).with_name("output.py")]
     return catalogue.spec_files() + templates + code
 

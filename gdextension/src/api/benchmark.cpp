@@ -3,10 +3,10 @@
 
 #include "api/backends.hpp"
 #include "api/learnkit.hpp"
-#include "core/rng.hpp"
-#include "godot/log.hpp"
 #include "core/kernel_builders.hpp"
+#include "core/rng.hpp"
 #include "core/session.hpp"
+#include "godot/log.hpp"
 
 namespace lk::api {
 
