@@ -4,12 +4,25 @@
 
 #include "api/backends.hpp"
 #include "api/convert.hpp"
+#include "api/model_dict.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
 
 gd::String LKDense::get_activation() const { return gd::String(activation_info(act).name); }
+
+gd::Dictionary LKNetwork::get_model() const { return network_to_dict(*this); }
+
+void LKNetwork::set_model(const gd::Dictionary& value) {
+    std::string err;
+    if (!network_from_dict(value, this, &err)) {
+        const std::string path = gd::Resource(owner()).get_path().utf8();
+        push_error("LKNetwork.model", path.empty() ? err : str("\"", path, "\": ", err));
+        return;
+    }
+    gd::Resource(owner()).emit_changed();
+}
 
 void LKNetwork::set_device(const gd::String& value) {
     const std::string d = value.utf8();

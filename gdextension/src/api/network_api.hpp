@@ -25,6 +25,9 @@ public:
     Network net;
     std::string device = "auto";
 
+    // The whole state, as resource files store it (api/model_dict.hpp).
+    gd::Dictionary get_model() const;
+    void set_model(const gd::Dictionary& value);
     gd::String get_device() const { return gd::String(device); }
     void set_device(const gd::String& value);
     int64_t get_layer_count() const { return int64_t(net.layer_count()); }
