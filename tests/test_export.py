@@ -88,12 +88,18 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # Run from another folder: the game must find its .pck and the extension next to its executable.
     rc, run_output = _godot(["--headless", "--exported", str(out / "game.x86_64")], cwd=tmp)
     lines = [line for line in run_output.splitlines() if line.startswith("LK_PREDICTION ")]
-    return {"files": files, "rc": rc, "output": run_output, "expected": json.loads((project / "expected.json").read_text()),
+    return {"files": files, "rc": rc, "output": run_output, "export_output": output, "expected": json.loads((project / "expected.json").read_text()),
             "printed": json.loads(lines[-1].split(" ", 1)[1]) if lines else None}
 
 
 def test_export_contains_the_game_and_the_extension(exported: dict) -> None:
     assert exported["files"] == ["game.pck", "game.x86_64", "liblearnkit.linux.template_debug.x86_64.so"]
+
+
+def test_editor_export_has_no_errors(exported: dict) -> None:
+    """The export runs the editor, which also loads the class reference (doc_classes XML) into its help."""
+    errors = [line for line in exported["export_output"].splitlines() if "ERROR" in line]
+    assert not errors, "\n".join(errors)
 
 
 def test_exported_game_loads_the_resource_and_predicts(exported: dict) -> None:
