@@ -37,15 +37,46 @@ class SpecError(Exception):
     """An api.yaml entry the generator cannot turn into glue; the message names the class and member."""
 
 
+# Engine classes an api.yaml class may inherit, and whether they are reference counted (then our C++ holds
+# them through lk::ExtRef, and scripts through Ref). A Resource can be saved, loaded and duplicated by Godot
+# through its stored properties (see the property keys `storage` and `editor`).
+PARENTS = {"Object": False, "RefCounted": True, "Resource": True}
+
+# PropertyUsageFlags (core/object/object.h), as the names in godot/registry.hpp.
+_USAGE_STORAGE, _USAGE_EDITOR, _USAGE_READ_ONLY = "lk::reg::USAGE_STORAGE", "lk::reg::USAGE_EDITOR", \
+    "lk::reg::USAGE_READ_ONLY"
+
+
 @dataclass
 class Type:
     spec: str          # as written in api.yaml
     cpp: str           # C++ type of the implementation's parameter / return
     variant: str       # GDExtensionVariantType enumerator
     class_name: str    # PropertyInfo.class_name ("" / "LKNetwork" / "LearnKit.ActivationType")
-    usage: str         # PropertyInfo.usage expression
+    flags: tuple[str, ...]  # PropertyInfo.usage flags the type itself needs (CLASS_IS_ENUM, NIL_IS_VARIANT)
     doc_type: str      # type attribute in the class reference XML
     enum: str = ""     # "LearnKit.ActivationType" for enum types
+
+    @property
+    def usage(self) -> str:
+        """PropertyInfo.usage of an argument, return value or signal argument of this type."""
+        return " | ".join(("lk::reg::USAGE_DEFAULT", *self.flags))
+
+
+@dataclass
+class Property:
+    name: str
+    type: Type
+    readonly: bool
+    storage: bool   # saved by ResourceSaver and copied by duplicate() (PROPERTY_USAGE_STORAGE)
+    editor: bool    # shown in the inspector (PROPERTY_USAGE_EDITOR; read-only there when readonly)
+    doc: str
+
+    @property
+    def usage(self) -> str:
+        flags = [f for f, on in ((_USAGE_STORAGE, self.storage), (_USAGE_EDITOR, self.editor),
+                                 (_USAGE_READ_ONLY, self.editor and self.readonly)) if on]
+        return " | ".join([*flags, *self.type.flags]) or "0"
 
 
 @dataclass
@@ -78,7 +109,7 @@ class Cls:
     doc: str
     singleton: bool
     methods: list[Method] = field(default_factory=list)
-    properties: list[dict] = field(default_factory=list)
+    properties: list[Property] = field(default_factory=list)
     signals: list[dict] = field(default_factory=list)
     enums: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)
 
@@ -100,19 +131,18 @@ class _Resolver:
     def type(self, spec: str, where: str) -> Type:
         if spec in _SIMPLE:
             cpp, variant = _SIMPLE[spec]
-            usage = "lk::reg::USAGE_DEFAULT | lk::reg::USAGE_NIL_IS_VARIANT" if spec == "Variant" else \
-                "lk::reg::USAGE_DEFAULT"
-            return Type(spec, cpp, variant, "", usage, spec)
+            flags = ("lk::reg::USAGE_NIL_IS_VARIANT",) if spec == "Variant" else ()
+            return Type(spec, cpp, variant, "", flags, spec)
         if spec.startswith("enum:"):
             enum = spec[5:]
             if enum != "Error" and enum not in self.enums:
                 raise SpecError(f"{where}: unknown enum {enum!r}")
-            return Type(spec, "int64_t", "GDEXTENSION_VARIANT_TYPE_INT", enum,
-                        "lk::reg::USAGE_DEFAULT | lk::reg::USAGE_CLASS_IS_ENUM", "int", enum)
+            return Type(spec, "int64_t", "GDEXTENSION_VARIANT_TYPE_INT", enum, ("lk::reg::USAGE_CLASS_IS_ENUM",),
+                        "int", enum)
         if spec in self.classes:
-            refcounted = self.classes[spec]["inherits"] == "RefCounted"
+            refcounted = PARENTS.get(self.classes[spec].get("inherits"), False)
             cpp = f"lk::ExtRef<lk::api::{spec}>" if refcounted else f"lk::api::{spec}*"
-            return Type(spec, cpp, "GDEXTENSION_VARIANT_TYPE_OBJECT", spec, "lk::reg::USAGE_DEFAULT", spec)
+            return Type(spec, cpp, "GDEXTENSION_VARIANT_TYPE_OBJECT", spec, (), spec)
         raise SpecError(f"{where}: unknown type {spec!r}")
 
     def default(self, t: Type, value: object, where: str) -> tuple[str, str]:
@@ -142,7 +172,7 @@ class _Resolver:
 _KEYS = {
     "class": {"name", "inherits", "doc", "impl", "singleton", "enums", "properties", "methods", "signals"},
     "method": {"name", "returns", "args", "doc", "cpp"},
-    "property": {"name", "type", "doc", "readonly"},
+    "property": {"name", "type", "doc", "readonly", "storage", "editor"},
     "signal": {"name", "args", "doc"},
     "arg": {"name", "type", "default"},
 }
@@ -186,16 +216,15 @@ def load() -> tuple[list[Cls], str]:
     out = []
     for c in spec["classes"]:
         name = c["name"]
-        if c.get("inherits") not in ("Object", "RefCounted"):
-            raise SpecError(f"api.yaml: {name}: inherits must be Object or RefCounted")
+        if c.get("inherits") not in PARENTS:
+            raise SpecError(f"api.yaml: {name}: inherits is {c.get('inherits')!r}; expected one of {sorted(PARENTS)}")
         cls = Cls(name, c["inherits"], c["impl"], c.get("doc", ""), bool(c.get("singleton")))
         for ename, src in (c.get("enums") or {}).items():
             cls.enums.append((ename, [(v, i) for i, v in enumerate(enums[f"{name}.{ename}"])]))
         for p in c.get("properties") or []:
-            where = f"api.yaml: {name}.{p['name']}"
+            where = f"api.yaml:{getattr(p, 'line', '?')}: {name}.{p['name']}"
             t = res.type(p["type"], where)
-            cls.properties.append({"name": p["name"], "type": t, "readonly": bool(p.get("readonly")),
-                                   "doc": p.get("doc", "")})
+            cls.properties.append(_property(p, t, where))
             cls.methods.append(Method(f"get_{p['name']}", f"get_{p['name']}", t, [], f"Getter of {p['name']}.", True))
             if not p.get("readonly"):
                 cls.methods.append(Method(f"set_{p['name']}", f"set_{p['name']}", None,
@@ -213,11 +242,34 @@ def load() -> tuple[list[Cls], str]:
                     raise SpecError(f"{where}: argument {a['name']!r} without a default follows one with a default")
                 params.append(p)
             cls.methods.append(Method(m["name"], m.get("cpp", m["name"]), ret, params, m.get("doc", "")))
+        seen: set[str] = set()
+        for m in cls.methods:
+            if m.name in seen:
+                raise SpecError(f"api.yaml: {name}.{m.name} is declared twice (a method, or a property's getter/setter)")
+            seen.add(m.name)
         for s in c.get("signals") or []:
             args = [Param(a["name"], res.type(a["type"], f"api.yaml: {name}.{s['name']}")) for a in s["args"]]
             cls.signals.append({"name": s["name"], "args": args, "doc": s.get("doc", "")})
         out.append(cls)
     return out, spec["singleton"]
+
+
+def _flag(p: dict, key: str, default: bool, where: str) -> bool:
+    value = p.get(key, default)
+    if not isinstance(value, bool):
+        raise SpecError(f"{where}: {key} is {value!r}; expected true or false")
+    return value
+
+
+def _property(p: dict, t: Type, where: str) -> Property:
+    """A property with its usage: stored unless read-only (Godot's default for script properties), and a
+    read-only property can never be stored: loading a saved file would call a setter that does not exist."""
+    readonly = _flag(p, "readonly", False, where)
+    storage = _flag(p, "storage", not readonly, where)
+    if readonly and storage:
+        raise SpecError(f"{where}: storage: true on a readonly property (a saved value could not be set back "
+                        "on load); store the state it is computed from instead")
+    return Property(p["name"], t, readonly, storage, _flag(p, "editor", True, where), p.get("doc", ""))
 
 
 def inputs() -> list[Path]:

@@ -114,6 +114,11 @@ bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
 
 bool from_v2(const gd::Dictionary& doc, Model* m, std::string* err) {
     const gd::Variant shape_v = get(doc, "input_shape"), ops_v = get(doc, "ops");
+    // An empty network (LKNetwork.new(), what the inspector's "New LKNetwork" makes) saves and loads as such.
+    if (ops_v.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY && ops_v.as_array().size() == 0 &&
+        shape_v.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY && shape_v.as_array().size() == 0) {
+        return true;
+    }
     if (shape_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || shape_v.as_array().size() < 1 ||
         shape_v.as_array().size() > Shape::kMaxRank) {
         *err = str("has input_shape ", shape_v.describe(), ": expected an Array of 1 to ", Shape::kMaxRank, " sizes");

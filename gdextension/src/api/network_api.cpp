@@ -4,6 +4,7 @@
 
 #include "api/backends.hpp"
 #include "api/convert.hpp"
+#include "api/model_file.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
@@ -45,6 +46,27 @@ gd::Dictionary attrs_to_dict(const Attrs& attrs) {
         d[gd::Variant(kv.first)] = kv.second.is_string ? gd::Variant(kv.second.text) : gd::Variant(kv.second.number);
     }
     return d;
+}
+
+gd::Dictionary LKNetwork::get_model() const { return model_to_dict(net, device); }
+
+void LKNetwork::set_model(const gd::Dictionary& value) {
+    const char* where = "LKNetwork.model";
+    if (net.is_training()) {
+        push_error(where, "the network is being trained: replace it before or after fit()");
+        return;
+    }
+    Model loaded;
+    std::string dev, err;
+    if (!model_from_dict(value, &loaded, &dev, &err)) {
+        // Godot gives a property setter no way to fail a load, and the path is not set yet while loading.
+        const std::string path = gd::Resource(owner()).get_path().utf8();
+        push_error(where, path.empty() ? str("the model ", err) : str("\"", path, "\" ", err));
+        return;
+    }
+    net = loaded;
+    device = dev;
+    gd::Resource(owner()).emit_changed();
 }
 
 void LKNetwork::set_device(const gd::String& value) {

@@ -42,6 +42,9 @@ public:
     Model net;
     std::string device = "auto";
 
+    // The whole state, as resource files store it (api/model_file.hpp).
+    gd::Dictionary get_model() const;
+    void set_model(const gd::Dictionary& value);
     gd::String get_device() const { return gd::String(device); }
     void set_device(const gd::String& value);
     int64_t get_layer_count() const;

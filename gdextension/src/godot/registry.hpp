@@ -9,9 +9,12 @@
 namespace lk::reg {
 
 // Godot's PropertyUsageFlags / PropertyHint values we use (core/object/object.h).
-constexpr uint32_t USAGE_DEFAULT = 6;
+constexpr uint32_t USAGE_STORAGE = 2;    // saved by ResourceSaver, copied by Resource.duplicate()
+constexpr uint32_t USAGE_EDITOR = 4;     // shown in the inspector
+constexpr uint32_t USAGE_DEFAULT = USAGE_STORAGE | USAGE_EDITOR;
 constexpr uint32_t USAGE_CLASS_IS_ENUM = 65536;
 constexpr uint32_t USAGE_NIL_IS_VARIANT = 131072;
+constexpr uint32_t USAGE_READ_ONLY = 268435456;  // greyed out in the inspector
 constexpr uint32_t METHOD_FLAG_NORMAL = 1;
 
 struct PropInfo {

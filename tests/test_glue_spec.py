@@ -1,0 +1,56 @@
+"""codegen/spec/api.yaml validation: the property usage keys (storage, editor) and Resource parents. Each bad
+spec fails generation with a message that names the class and member (and, for properties, the api.yaml line)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "codegen"))
+from lk_codegen import glue
+
+DEVICE = '      - {name: device, type: String, storage: false, doc:'
+GET_LAYERS = "      - {name: get_layers, returns: Array,"
+LAYER_COUNT = '      - {name: layer_count, type: int, readonly: true, doc:'
+
+
+def _load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str):
+    text = glue.SPEC.read_text(encoding="utf-8")
+    assert old in text, f"the test's text is not in api.yaml: {old!r}"
+    spec = tmp_path / "api.yaml"
+    spec.write_text(text.replace(old, new, 1), encoding="utf-8")
+    monkeypatch.setattr(glue, "SPEC", spec)
+    return glue.load()
+
+
+def test_the_real_spec_gives_a_resource_with_one_stored_property() -> None:
+    classes, _ = glue.load()
+    net = next(c for c in classes if c.name == "LKNetwork")
+    assert net.inherits == "Resource"
+    assert [p.name for p in net.properties if p.storage] == ["model"]
+    usage = {p.name: p.usage for p in net.properties}
+    assert usage["model"] == "lk::reg::USAGE_STORAGE"
+    assert usage["device"] == "lk::reg::USAGE_EDITOR"
+    assert usage["layer_count"] == "lk::reg::USAGE_EDITOR | lk::reg::USAGE_READ_ONLY"
+    # Every read-only property of every class is left out of saved files.
+    assert not [f"{c.name}.{p.name}" for c in classes for p in c.properties if p.readonly and p.storage]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    (LAYER_COUNT, LAYER_COUNT.replace("readonly: true", "readonly: true, storage: true"),
+     "LKNetwork.layer_count: storage: true on a readonly property"),
+    (DEVICE, DEVICE.replace("storage: false", 'storage: "no"'), "LKNetwork.device: storage is 'no'"),
+    (DEVICE, DEVICE.replace("storage: false", "editor: 0"), "LKNetwork.device: editor is 0"),
+    (DEVICE, DEVICE.replace("storage: false", "stored: false"), "LKNetwork.device: unknown key(s) ['stored']"),
+    ("    inherits: Resource\n", "    inherits: Node\n", "LKNetwork: inherits is 'Node'"),
+    (GET_LAYERS, '      - {name: get_layer_count, returns: int, doc: "x"}\n' + GET_LAYERS,
+     "LKNetwork.get_layer_count is declared twice"),
+])
+def test_bad_property_keys_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str,
+                                       expected: str) -> None:
+    with pytest.raises(glue.SpecError) as err:
+        _load(tmp_path, monkeypatch, old, new)
+    assert expected in str(err.value)
