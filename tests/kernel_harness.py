@@ -3,9 +3,10 @@
 NumPy, entry by entry of the spec.
 
 The generator runs into a temporary folder; g++ builds the generated C++ and the builders with a small
-`extern "C"` wrapper into a shared library that ctypes loads. Every kernel family and every variant is checked on awkward shapes
-(1, 7, 127, ~300), derivatives against central finite differences of the kernels' own forward pass, extreme
-inputs for NaN/Inf, and the optimizers against NumPy re-implementations of the torch formulas.
+`extern "C"` wrapper into a shared library that ctypes loads. Every kernel family and every variant is checked
+on awkward shapes (1, 7, 127, ~300), derivatives against central finite differences of the kernels' own
+forward pass, extreme inputs for NaN/Inf, and the optimizers against NumPy re-implementations of the torch
+formulas.
 
 The NumPy references below are the hand-written half of the catalogue: adding an activation, loss, optimizer
 or initializer to codegen/spec/*.yaml without adding its reference here fails test_every_entry_has_a_reference.
@@ -197,7 +198,8 @@ _SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u 
 }
 _CTYPES = {"P": np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS"),
            "U": np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS"),
-           "u": ctypes.c_uint32, "q": ctypes.c_uint64, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p, None: None}
+           "u": ctypes.c_uint32, "q": ctypes.c_uint64, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p,
+           None: None}
 
 
 def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:

@@ -1,7 +1,7 @@
 """Bigger GEMM shapes through compute_gradients and predict: several tiles, aligned and unaligned, and one network
 large enough that the builders pick the 128x128-tile GEMM kernels (>= GEMM_BIG_TILES tiles of output, see
-codegen/lk_codegen/kernels.py) for the forward, weight-gradient and input-gradient layouts, on both their
-interior (aligned, unchecked) and edge (bounds-checked) paths."""
+gemm_big in gdextension/src/core/kernel_builders.cpp) for the forward, weight-gradient and input-gradient layouts,
+on both their interior (aligned, unchecked) and edge (bounds-checked) paths."""
 from __future__ import annotations
 
 import numpy as np

@@ -9,7 +9,7 @@ hand-written) and the CPU backend use. The builders pick a family's variant thro
 
 Outputs, all under the output directory (build/gen/kernels/), stamped as generated:
     kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, variant lookups
-    kernel_slots.hpp            push-constant slot indices (for the builders and the CPU backend only)
+    kernel_slots.hpp            push-constant slot indices and workgroup widths (builders and CPU backend only)
     cpu_kernels.cpp             the CPU backend, run_cpu()
     glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
 
@@ -52,6 +52,9 @@ class Family:
 
     def __post_init__(self) -> None:
         assert len(self.u) <= GUARD_SLOT and len(self.f) <= 16, f"family {self.name}: too many push slots"
+        # u and f slots (and WORKGROUP_X) share one C++ namespace, slot::<family>, and the P_* macro names
+        names = [n.upper() for n in (*self.u, *self.f, "workgroup_x")]
+        assert len(set(names)) == len(names), f"family {self.name}: slot names collide: {names}"
 
     @property
     def template(self) -> str:

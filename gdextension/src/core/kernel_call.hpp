@@ -10,8 +10,8 @@
 
 namespace lk {
 
-// 128 bytes: the push-constant size every Vulkan device guarantees. Kernel builders (generated, see
-// build/gen/kernels/kernels.hpp) name each slot; nothing else indexes u[] or f[] directly.
+// 128 bytes: the push-constant size every Vulkan device guarantees. The kernel builders (core/kernel_builders.hpp,
+// with the generated slot names of kernels/kernel_slots.hpp) fill it; nothing else indexes u[] or f[] directly.
 struct Push {
     uint32_t u[16] = {};
     float f[16] = {};
