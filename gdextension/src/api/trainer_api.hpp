@@ -88,6 +88,11 @@ public:
     void set_seed(int64_t v) { seed = v; }
     bool get_shuffle() const { return shuffle; }
     void set_shuffle(bool v) { shuffle = v; }
+    bool get_fusion() const { return trainer_.allow_op_fusion; }
+    void set_fusion(bool v) {
+        trainer_.allow_op_fusion = v;
+        trainer_.allow_fused_loss = v;
+    }
 
     double train(const gd::Array& inputs, const gd::Array& targets);
     ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets);
