@@ -164,6 +164,13 @@ ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, d
     return opt;
 }
 
+ExtRef<LKOptimizer> default_optimizer(Optimizer kind) {
+    ExtRef<LKOptimizer> opt = ExtRef<LKOptimizer>::create();
+    opt->kind = kind;
+    opt->hyper = optimizer_info(kind).defaults;
+    return opt;
+}
+
 ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, double lr_min, const char* where) {
     ExtRef<LKSchedule> s = ExtRef<LKSchedule>::create();
     s->lr_max = lr_max;
@@ -186,7 +193,7 @@ ExtRef<LKTrainer> make_trainer(const ExtRef<LKNetwork>& network, const char* whe
     }
     ExtRef<LKTrainer> t = ExtRef<LKTrainer>::create();
     t->network = network;
-    t->optimizer = make_optimizer(Optimizer::ADAM, 0.9, 0.999, 1e-8, 0.0, 0.0, 0.0, where);
+    t->optimizer = default_optimizer(Optimizer::ADAM);
     return t;
 }
 

@@ -23,6 +23,8 @@ ExtRef<LKLayer> make_layer(const std::string& type, const gd::Dictionary& settin
                            const char* where);
 ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, double epsilon, double momentum,
                                    double weight_decay, double clip_norm, const char* where);
+// An optimizer with every hyperparameter at its spec default (codegen/spec/optimizers.yaml).
+ExtRef<LKOptimizer> default_optimizer(Optimizer kind);
 ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, double lr_min, const char* where);
 ExtRef<LKTrainer> make_trainer(const ExtRef<LKNetwork>& network, const char* where);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "api/backends.hpp"
+#include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/factories.hpp"
 #include "godot/log.hpp"
@@ -38,9 +39,7 @@ gd::Dictionary LearnKit::get_device_info() {
 ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha) {
     Activation act;
     if (!activation_from_name(activation.utf8(), &act)) {
-        std::string names;
-        for (int i = 0; i < ACTIVATION_COUNT; ++i) names += str(i ? ", " : "", "\"", activation_info(Activation(i)).name, "\"");
-        push_error("dense", str("unknown activation \"", activation.utf8(), "\": expected one of ", names));
+        push_error("dense", str("unknown activation \"", activation.utf8(), "\": expected ", activation_names()));
         return {};
     }
     if (inputs <= 0 || outputs <= 0 || inputs > (1 << 24) || outputs > (1 << 24) || !std::isfinite(alpha)) {
@@ -59,7 +58,7 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
 ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::String& init, int64_t seed) {
     Init in;
     if (!init_from_name(init.utf8(), &in)) {
-        push_error("sequential", str("unknown init \"", init.utf8(), "\": expected \"kaiming\" or \"xavier\""));
+        push_error("sequential", str("unknown init \"", init.utf8(), "\": expected ", init_names()));
         return {};
     }
     return make_sequential(layers, in, uint64_t(seed), "auto", "sequential");
@@ -131,7 +130,7 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
         } else if (k == "optimizer" && is_str) {
             Optimizer o;
             ok = optimizer_from_name(v.as_string().utf8(), &o);
-            if (ok) t->optimizer = make_optimizer(o, 0.9, 0.999, 1e-8, 0.0, 0.0, 0.0, where);
+            if (ok) t->optimizer = default_optimizer(o);  // the spec's own defaults, not another's
         } else if (k == "optimizer" && type == GDEXTENSION_VARIANT_TYPE_OBJECT) {
             ExtRef<LKOptimizer> o = ExtRef<LKOptimizer>::from_object(v.as_object());
             ok = bool(o);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "api/backends.hpp"
+#include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/model_file.hpp"
 #include "core/op_registry.hpp"
@@ -185,7 +186,7 @@ int64_t LKNetwork::initialize(const gd::String& init, int64_t seed) {
     const char* where = "LKNetwork.initialize";
     Init in;
     if (!init_from_name(init.utf8(), &in)) {
-        push_error(where, str("unknown init \"", init.utf8(), "\": expected \"kaiming\" or \"xavier\""));
+        push_error(where, str("unknown init \"", init.utf8(), "\": expected ", init_names()));
         return gd::ERR_INVALID_PARAMETER;
     }
     if (!net.validate().empty()) {

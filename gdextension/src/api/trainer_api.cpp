@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "api/backends.hpp"
+#include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "core/validate.hpp"
 #include "glue.hpp"
@@ -13,9 +14,10 @@ namespace lk::api {
 void LKOptimizer::set_kind(const gd::String& value) {
     Optimizer o;
     if (!optimizer_from_name(value.utf8(), &o)) {
-        push_error("LKOptimizer.kind", str("unknown optimizer \"", value.utf8(), "\": expected \"sgd\" or \"adam\""));
+        push_error("LKOptimizer.kind", str("unknown optimizer \"", value.utf8(), "\": expected ", optimizer_names()));
         return;
     }
+    if (o != kind) hyper = optimizer_info(o).defaults;  // another rule: its own defaults, not the old one's
     kind = o;
 }
 
@@ -30,7 +32,7 @@ gd::PackedFloat32Array LKHistory::get_loss() const {
 void LKTrainer::set_loss(const gd::String& value) {
     Loss l;
     if (!loss_from_name(value.utf8(), &l)) {
-        push_error("LKTrainer.loss", str("unknown loss \"", value.utf8(), "\": expected \"mse\", \"bce\" or \"cce\""));
+        push_error("LKTrainer.loss", str("unknown loss \"", value.utf8(), "\": expected ", loss_names()));
         return;
     }
     loss = l;
