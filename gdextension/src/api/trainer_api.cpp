@@ -1,5 +1,6 @@
 #include "api/trainer_api.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "api/backends.hpp"
@@ -22,7 +23,9 @@ void LKOptimizer::set_kind(const gd::String& value) {
 }
 
 double LKSchedule::learning_rate_at(int64_t epoch) const {
-    return lk::learning_rate_at(schedule, float(lr_max), int(std::max<int64_t>(epoch, 0)), schedule.period);
+    // Clamped, not truncated: epoch 4294967296 is past any period, not epoch 0.
+    const int e = int(std::clamp<int64_t>(epoch, 0, INT32_MAX));
+    return lk::learning_rate_at(schedule, float(lr_max), e, schedule.period);
 }
 
 gd::PackedFloat32Array LKHistory::get_loss() const {
@@ -106,6 +109,7 @@ bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
     cfg->batch_size = int(std::min<int64_t>(batch_size, 1 << 30));
     cfg->seed = uint64_t(seed);
     cfg->shuffle = shuffle;
+    cfg->stop_on_nonfinite = stop_on_nonfinite;
     if (epochs <= 0 || batch_size <= 0) {
         push_error(where, str(epochs <= 0 ? "epochs" : "batch_size", " is ", epochs <= 0 ? epochs : batch_size,
                               ": expected a positive number"));
@@ -161,6 +165,12 @@ ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vec
     if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks)) {
         push_error(where, err);
         return {};
+    }
+    const FitResult& r = history->result;
+    if (r.nonfinite_epoch >= 0) {  // never silent: the numbers after this point are NaN or Inf
+        push_warning(where, str("the loss became NaN or infinite in epoch ", r.nonfinite_epoch, ", step ",
+                                r.nonfinite_step, " (", r.stopped ? "training stopped there" : "training went on",
+                                "): lower the learning rate or weight decay, check the data's scale, or set clip_norm"));
     }
     note_used(*backend);
     return history;

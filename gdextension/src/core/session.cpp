@@ -266,12 +266,21 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
         }
         for (uint32_t k = 0; k < chunk; ++k) {
             double sum = 0.0;  // weighted by batch rows: the short last batch counts for what it holds
-            for (uint32_t s = 0; s < steps; ++s) sum += double(losses[k * steps + s]) * std::min(B, n - s * B);
+            for (uint32_t s = 0; s < steps; ++s) {
+                const float v = losses[k * steps + s];
+                sum += double(v) * std::min(B, n - s * B);
+                if (!std::isfinite(v) && r.nonfinite_epoch < 0) {
+                    r.nonfinite_epoch = epoch + int(k);
+                    r.nonfinite_step = int(s);
+                }
+            }
             r.epoch_loss.push_back(float(sum / n));
             if (hooks.on_epoch) hooks.on_epoch(epoch + int(k), r.epoch_loss.back());
         }
         epoch += int(chunk);
-        if (!last && hooks.should_stop && hooks.should_stop()) {
+        // A diverged run stops at the end of the chunk that diverged (whole chunks run on the device).
+        const bool diverged = cfg.stop_on_nonfinite && r.nonfinite_epoch >= 0;
+        if (!last && (diverged || (hooks.should_stop && hooks.should_stop()))) {
             if (!finish_update(net, L, backend, 0, nullptr, err)) return false;
             r.stopped = true;
             break;

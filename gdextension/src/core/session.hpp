@@ -39,6 +39,8 @@ struct TrainConfig {
     float clip_norm = 0.0f;  // clip the global gradient L2 norm to this; 0 = off
     uint64_t seed = 0;       // shuffling; each fit() replays the same permutation sequence for a seed
     bool shuffle = true;
+    // A NaN or Inf loss stops the fit at the end of the submit chunk it happened in (FitResult says where).
+    bool stop_on_nonfinite = true;
     // Whole epochs are recorded into one GPU submit until at least this many steps are in it: one submit
     // costs ~50-500 us of round trip, so tiny datasets must batch many steps per submit to use the GPU well.
     int min_steps_per_submit = 64;
@@ -54,7 +56,9 @@ struct FitResult {
     uint64_t readbacks = 0;         // blocking downloads during this fit
     double record_ms = 0.0;         // time building and recording (GPU) or executing (CPU) the kernels
     double total_ms = 0.0;          // wall time of the whole fit() call
-    bool stopped = false;           // FitHooks::should_stop ended it early
+    bool stopped = false;           // ended early: FitHooks::should_stop, or a non-finite loss
+    int nonfinite_epoch = -1;       // the first epoch (and step in it) whose loss was NaN or Inf; -1: none
+    int nonfinite_step = -1;
     std::string backend;            // Backend::name()
     std::string device;             // Backend::device_name()
 };
