@@ -59,6 +59,7 @@ BAD_FILES = {
 
 def make_cases(directory: Path) -> list[dict]:
     cases = [{"id": name, "kind": f"hostile.{name}"} for name in [*LOUD, "schedule_epoch_past_int32"]]
+    cases.append({"id": "gpu_arena_too_large", "kind": "hostile.gpu_arena_too_large"})
     cases.append({"id": "import_bad_files", "kind": "hostile.import_bad_files", "dir": str(directory),
                   "files": BAD_FILES})
     return cases
@@ -101,3 +102,10 @@ def test_schedule_epoch_is_clamped_not_truncated(results: BackendResults, backen
 def test_model_files_are_exact_or_refused(results: BackendResults, backend: str) -> None:
     r = ok(results[backend]["import_bad_files"])
     assert all(r[name] for name in BAD_FILES), {k: v for k, v in r.items() if not v}
+
+
+def test_gpu_arena_past_a_storage_buffer_is_refused(results: BackendResults) -> None:
+    r = ok(results["gpu"]["gpu_arena_too_large"])
+    errors = "\n".join(e for e in r["errors"] if e.startswith("ERROR")).lower()
+    assert r["returned_null"] and "more than it can address" in errors, errors
+    assert results["gpu"].exit_codes == [0]

@@ -98,3 +98,16 @@ static func import_bad_files(c: Dictionary) -> Dictionary:
 		f.close()
 		out[name] = LearnKit.serialize.import(path) == null
 	return out
+
+
+## An arena past what one storage buffer can bind (here ~2 GiB) is refused with an error, not dispatched.
+static func gpu_arena_too_large(c: Dictionary) -> Dictionary:
+	if c.device != "gpu":
+		return {"skipped": true}
+	var net := LearnKit.sequential([LearnKit.dense(4, 262144, "relu"), LearnKit.dense(262144, 3)], "kaiming", 1)
+	var trainer := LearnKit.trainer(net, {"device": "gpu", "loss": "mse", "epochs": 1, "batch_size": 510})
+	var x := PackedFloat32Array()
+	x.resize(510 * 4)
+	var t := PackedFloat32Array()
+	t.resize(510 * 3)
+	return Errors.describe(trainer.fit_flat(x, t, 510))
