@@ -240,6 +240,8 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
 
     std::vector<uint32_t> perm(spec.perm_count);
     std::vector<float> losses(spec.loss_slots);
+    // Read once, like cfg: an on_epoch hook may set them (LKTrainer.fusion) for the next call, not this one.
+    const bool fused_loss = allow_fused_loss, op_fusion = allow_op_fusion;
     int epoch = 0;
     while (epoch < cfg.epochs) {
         const uint32_t chunk = std::min<uint32_t>(per_chunk, uint32_t(cfg.epochs - epoch));
@@ -254,8 +256,8 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                 p.perm_start = k * n + s * B;
                 p.loss = cfg.loss;
                 p.loss_slot = k * steps + s;
-                p.allow_fused = allow_fused_loss;
-                p.allow_op_fusion = allow_op_fusion;
+                p.allow_fused = fused_loss;
+                p.allow_op_fusion = op_fusion;
                 p.seed = step_seed(cfg);
                 p.optimizer = cfg.optimizer;
                 p.hyper = next_hyper(cfg, lr);
