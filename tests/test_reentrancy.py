@@ -210,3 +210,10 @@ def test_predict_in_handler_with_a_training_set_over_16_mb(results: BackendResul
     assert len(r["seen"]) == BIG["epochs"] and "mixed" not in r["seen"], r["seen"]
     assert r["seen"][0] == "before" and r["seen"][-1] == "after", r["seen"]
     assert all(np.isfinite(r["loss"]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_godot_exits_cleanly(results: BackendResults, backend: str) -> None:
+    output = results[backend].output
+    assert results[backend].exit_codes == [0], output[-2000:]
+    assert "leaked" not in output, output[-2000:]

@@ -2,7 +2,7 @@
 duplicate() copies, a scene with @export var brain: LKNetwork predicts after a reload, and bad files or bad model
 Dictionaries are refused with an error (never a crash) leaving the network as it was.
 
-What Godot 4.6.3 does with floats (measured, see api/model_dict.hpp): the .tres writer prints float32 values
+What Godot 4.6.3 does with floats (measured, see api/model_file.hpp): the .tres writer prints float32 values
 shortest-round-trip, bit-exact except that -0.0 comes back as 0.0; .res stores raw bits. The model keeps its
 parameters as base64 float32 in both, so the -0.0 here must survive too.
 """

@@ -39,10 +39,12 @@ static func handler(c: Dictionary) -> Dictionary:
 	var seen: Array = []
 	var at := Util.ints(c.at)
 	var action := str(c.action)
-	trainer.epoch_completed.connect(func(epoch: int, _loss: float) -> void:
+	var on_epoch := func(epoch: int, _loss: float) -> void:
 		if epoch in at:
-			seen.append(_act(action, net, trainer, x, t, c)))
+			seen.append(_act(action, net, trainer, x, t, c))
+	trainer.epoch_completed.connect(on_epoch)
 	out["handled"] = _outcome(net, trainer.fit(x, t))
+	trainer.epoch_completed.disconnect(on_epoch)  # the handler holds the trainer: a cycle that would leak
 	out["seen"] = seen
 	out["after"] = _metrics(net, x, t)
 	return out
