@@ -146,6 +146,10 @@ private:
         uint32_t state_count = 0;  // floats of state_ on the device right after the params
         bool valid = false;
     } dev_;
+    // The model's params_version() that the device copy of its parameters holds during a call: read under the
+    // model's lock together with the values uploaded or downloaded, so that end() records what the device
+    // holds even when another thread's session writes new parameters while this call runs.
+    uint64_t synced_version_ = 0;
 
     std::vector<KernelCall> calls_;  // reused between steps to avoid reallocating
     std::unique_ptr<Backend> cpu_, gpu_;
