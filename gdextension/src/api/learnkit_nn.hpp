@@ -31,7 +31,7 @@ private:
 
 // Owned sub-objects of the singleton: plain Objects created through ClassDB, destroyed with their owner.
 template <class T> T* make_owned() {
-    return ext::instance_of<T>(ext::construct(T::CLASS_NAME));
+    return static_cast<T*>(ext::instance_of(ext::construct(T::CLASS_NAME), T::CLASS_NAME));
 }
 template <class T> void destroy_owned(T* object) {
     if (object) gdx::object_destroy(object->owner());

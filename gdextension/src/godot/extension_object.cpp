@@ -1,12 +1,21 @@
 #include "godot/extension_object.hpp"
 
+#include <unordered_map>
+#include <string>
+
 namespace lk::ext {
 
-ExtensionObject* extension_instance(GDExtensionObjectPtr object) {
+void* instance_of(GDExtensionObjectPtr object, const char* class_name) {
     if (!object) return nullptr;
-    // Our instances are the only bindings this library sets (reg::attach_instance); no callbacks: an object of
-    // another class or library has none and gives nullptr.
-    return static_cast<ExtensionObject*>(gdx::object_get_instance_binding(object, gdx::library, nullptr));
+    // Class tags are stable for the process lifetime; cache them per class name.
+    static std::unordered_map<std::string, void*> tags;
+    void*& tag = tags[class_name];
+    if (!tag) {
+        gd::StringName name(class_name);
+        tag = gdx::classdb_get_class_tag(name.ptr());
+    }
+    if (!tag || !gdx::object_cast_to(object, tag)) return nullptr;
+    return gdx::object_get_instance_binding(object, gdx::library, nullptr);
 }
 
 GDExtensionObjectPtr construct(const char* class_name) {

@@ -13,16 +13,9 @@ public:
 };
 
 namespace ext {
-// The C++ instance behind a Godot object created by this library (any of our classes), or nullptr.
-ExtensionObject* extension_instance(GDExtensionObjectPtr object);
-// The C++ instance behind a Godot object of class T, or nullptr when the object is null or of another class (a
-// wrong object passed from a script, an LKLayer where an LKDense is looked for).
-// NOTE: Godot's class tags cannot tell our classes apart: an extension class takes its native parent's tag
-// (ClassDB::register_extension_class copies class_ptr), so object_cast_to(LKLayer object, LKDense's tag) is
-// true for every RefCounted. The C++ type decides instead.
-template <class T> T* instance_of(GDExtensionObjectPtr object) {
-    return dynamic_cast<T*>(extension_instance(object));
-}
+// The C++ instance behind a Godot object of one of our classes, or nullptr when the object is null or of
+// another class (checked through the class tag, so a wrong object passed from a script is caught).
+void* instance_of(GDExtensionObjectPtr object, const char* class_name);
 // Constructs a new object of one of our classes through ClassDB (so Godot owns and tracks it).
 GDExtensionObjectPtr construct(const char* class_name);
 }  // namespace ext
@@ -37,7 +30,7 @@ public:
     static ExtRef create() { return from_object(ext::construct(T::CLASS_NAME)); }
     static ExtRef from_object(GDExtensionObjectPtr object) {
         ExtRef r;
-        r._inst = ext::instance_of<T>(object);
+        r._inst = static_cast<T*>(ext::instance_of(object, T::CLASS_NAME));
         if (r._inst) r._ref = gd::Ref<gd::RefCounted>::share(object);
         return r;
     }

@@ -67,11 +67,12 @@ template <class T> struct Codec<ExtRef<T>> {
 template <class T> struct Codec<T*> {
     static constexpr GDExtensionVariantType TYPE = GDEXTENSION_VARIANT_TYPE_OBJECT;
     static T* from_ptr(const void* p) {
-        return ext::instance_of<T>(p ? *static_cast<const GDExtensionObjectPtr*>(p) : nullptr);
+        return static_cast<T*>(ext::instance_of(p ? *static_cast<const GDExtensionObjectPtr*>(p) : nullptr,
+                                                T::CLASS_NAME));
     }
     static void to_ptr(void* r, T* v) { *static_cast<GDExtensionObjectPtr*>(r) = v ? v->owner() : nullptr; }
     static T* from_variant(const gd::Variant& v) {
-        return ext::instance_of<T>(v.as_object());
+        return static_cast<T*>(ext::instance_of(v.as_object(), T::CLASS_NAME));
     }
 };
 
