@@ -1,5 +1,6 @@
 #include "godot/extension_object.hpp"
 
+#include <cstring>
 #include <unordered_map>
 #include <string>
 
@@ -15,7 +16,10 @@ void* instance_of(GDExtensionObjectPtr object, const char* class_name) {
         tag = gdx::classdb_get_class_tag(name.ptr());
     }
     if (!tag || !gdx::object_cast_to(object, tag)) return nullptr;
-    return gdx::object_get_instance_binding(object, gdx::library, nullptr);
+    auto* instance = static_cast<ExtensionObject*>(gdx::object_get_instance_binding(object, gdx::library, nullptr));
+    // Same native parent is not enough: an LKLayer must not pass for an LKDense.
+    if (!instance || !instance->_class || std::strcmp(instance->_class, class_name) != 0) return nullptr;
+    return instance;
 }
 
 GDExtensionObjectPtr construct(const char* class_name) {

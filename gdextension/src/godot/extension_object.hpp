@@ -10,6 +10,9 @@ public:
     GDExtensionObjectPtr owner() const { return _owner; }
     // Set once by the generated create_instance, before the constructor's object is visible to scripts.
     GDExtensionObjectPtr _owner = nullptr;
+    // The exact extension class (its CLASS_NAME), set with _owner: Godot's class tags cannot tell our classes
+    // apart (an extension class shares its native parent's tag), so instance_of() compares this.
+    const char* _class = nullptr;
 };
 
 namespace ext {

@@ -101,6 +101,7 @@ GDExtensionObjectPtr attach_instance(const char* class_name, const char* parent,
     gd::StringName par(parent), cls(class_name);
     GDExtensionObjectPtr obj = gdx::classdb_construct_object2(par.ptr());
     instance->_owner = obj;
+    instance->_class = class_name;
     gdx::object_set_instance(obj, cls.ptr(), instance);
     gdx::object_set_instance_binding(obj, gdx::library, instance, &BINDING_CALLBACKS);
     // Godot 4.4+ leaves POSTINITIALIZE to the extension (godot#91018).
