@@ -245,7 +245,8 @@ gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::A
     if (!backend) return gd::Dictionary();
     float value = NAN;
     std::string err;
-    if (!trainer_.gradients(network->net, X.data(), T.data(), rows, loss, *backend, &value, &grads, &err)) {
+    if (!trainer_.gradients(network->net, X.data(), T.data(), rows, loss, *backend, &value, &grads, &err,
+                            cfg.seed)) {
         push_error(where, err);
         return gd::Dictionary();
     }

@@ -336,7 +336,7 @@ bool Session::step(Model& net, const float* X, const float* T, size_t rows, cons
 }
 
 bool Session::gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
-                        float* loss_value, std::vector<float>* grads, std::string* err) {
+                        float* loss_value, std::vector<float>* grads, std::string* err, uint64_t seed) {
     std::string e = check_batch(net, X, T, rows, loss);
     if (!e.empty()) return fail(err, e);
     LayoutSpec spec;
@@ -353,7 +353,9 @@ bool Session::gradients(Model& net, const float* X, const float* T, size_t rows,
     p.loss = loss;
     p.allow_fused = allow_fused_loss;
     p.allow_op_fusion = allow_op_fusion;
-    p.seed = Rng::mix(0xD509A5EEDull, t_);
+    // step_seed() of a config with this seed: the gradients of the step() that would come next (it used to
+    // leave the trainer's seed out, so with seed != 0 the masks differed from the step's).
+    p.seed = Rng::mix(seed ^ 0xD509A5EEDull, t_);
     p.update = false;
     run_step(net, L, p, backend);
     std::vector<float> tmp(L.grads + L.param_count - L.loss);  // loss | grads: one readback

@@ -99,9 +99,10 @@ public:
     // One optimizer step on exactly these rows (no shuffling; the learning rate ignores the schedule).
     bool step(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
               float* loss, std::string* err);
-    // Forward + backward without an update: the mean loss and dL/dparams in Model::params() layout.
+    // Forward + backward without an update: the mean loss and dL/dparams in Model::params() layout. seed: the
+    // trainer's (TrainConfig::seed), so that dropout draws the masks the next step() with it would draw.
     bool gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
-                   float* loss_value, std::vector<float>* grads, std::string* err);
+                   float* loss_value, std::vector<float>* grads, std::string* err, uint64_t seed = 0);
     // Forward only, in chunks so device memory stays bounded; Y gets rows x output_width values.
     bool predict(const Model& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
                  std::string* err);

@@ -151,3 +151,83 @@ static func ints(values: Array) -> Array:
 	for v: Variant in values:
 		out.append(int(v))
 	return out
+
+
+# --- Op graphs (tests/graph_reference.py describes the same graphs) --------------------------------------------
+
+## A layer description as a LearnKit factory call: [code]["dense", in, out, activation, alpha][/code],
+## [code]["activation", name, alpha][/code], [code]["dropout", p][/code],
+## [code]["batch_norm", eps, momentum, affine][/code], [code]["layer_norm", eps, affine][/code],
+## [code]["residual", [descriptions...]][/code], [code]["layer", type, settings][/code].
+static func layer(d: Array) -> Variant:
+	match str(d[0]):
+		"dense":
+			return LearnKit.dense(int(d[1]), int(d[2]), str(d[3]), float(d[4]))
+		"activation":
+			return LearnKit.activation(str(d[1]), float(d[2]))
+		"dropout":
+			return LearnKit.dropout(float(d[1]))
+		"batch_norm":
+			return LearnKit.batch_norm(float(d[1]), float(d[2]), bool(d[3]))
+		"layer_norm":
+			return LearnKit.layer_norm(float(d[1]), bool(d[2]))
+		"residual":
+			var inner: Array = []
+			for e: Array in d[1]:
+				inner.append(layer(e))
+			return LearnKit.residual(inner)
+		"layer":
+			return LearnKit.layer(str(d[1]), d[2])
+	push_error("util.layer: unknown description %s" % [d])
+	return null
+
+
+## Builds the graph a case describes: "sequential" (layer descriptions, LearnKit.sequential()) or "input" and
+## "ops" ([{"type", "settings", "inputs"}], LearnKit.network() + add_op() + initialize()); then "device" and
+## "tensors" (set_parameters() layout, see decode_tensors()). null after a push_error.
+static func graph(c: Dictionary) -> LKNetwork:
+	var net: LKNetwork
+	if c.has("sequential"):
+		var layers: Array = []
+		for d: Array in c.sequential:
+			layers.append(layer(d))
+		net = LearnKit.sequential(layers, str(c.get("init", "kaiming")), int(c.get("seed", 0)))
+	else:
+		net = LearnKit.network(int(c.input))
+		for op: Dictionary in c.ops:
+			if net.add_op(str(op.type), op.settings, ints(op.inputs)) < 0:
+				return null
+		if net.initialize(str(c.get("init", "kaiming")), int(c.get("seed", 0))) != OK:
+			return null
+	if net == null:
+		return null
+	net.device = str(c.get("device", "auto"))
+	if c.has("tensors"):
+		var err := net.set_parameters(decode_tensors(c.tensors))
+		if err != OK:
+			push_error("util.graph: set_parameters returned %s" % error_string(err))
+			return null
+	return net
+
+
+## get_parameters()'s (or compute_gradients()'s) per-op Dictionaries with every array encoded flat.
+static func encode_tensors(params: Array) -> Array:
+	var out: Array = []
+	for p: Dictionary in params:
+		var d := {}
+		for name: String in p:
+			var v := PackedFloat32Array(p[name])
+			d[name] = encode(v, [v.size()])
+		out.append(d)
+	return out
+
+
+## The inverse of encode_tensors(): set_parameters()'s layout.
+static func decode_tensors(tensors: Array) -> Array:
+	var out: Array = []
+	for p: Dictionary in tensors:
+		var d := {}
+		for name: String in p:
+			d[name] = flat(p[name])
+		out.append(d)
+	return out
