@@ -39,13 +39,13 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
 // Appends one description (recursively for residual blocks); *cur is the running output tensor.
 bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId* cur, uint32_t* first_width,
                std::string* err) {
-    ExtRef<LKDense> d = ExtRef<LKDense>::from_object(v.as_object());
+    ExtRef<LKDense> d = ExtRef<LKDense>::from_variant(v);
     if (d) {
         if (*first_width == 0) *first_width = uint32_t(d->inputs);
         return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, float(d->alpha_value)}, *cur, cur,
                          err);
     }
-    ExtRef<LKLayer> l = ExtRef<LKLayer>::from_object(v.as_object());
+    ExtRef<LKLayer> l = ExtRef<LKLayer>::from_variant(v);
     if (!l) {
         *err = str(path, " is ", v.describe(), ": expected an LKDense (LearnKit.dense()) or an LKLayer "
                    "(LearnKit.activation(), dropout(), batch_norm(), layer_norm(), residual(), layer())");

@@ -12,7 +12,7 @@ ExtRef<LKSchedule> LearnKitSchedular::constant(double learning_rate) {
     return make_schedule(false, learning_rate, 0, 0.0, "nn.schedular.constant");
 }
 
-LearnKitNN::LearnKitNN() : schedular_(make_owned<LearnKitSchedular>()) {}
+LearnKitNN::LearnKitNN() : schedular_(make_owned<LearnKitSchedular>("LearnKit.nn.schedular")) {}
 LearnKitNN::~LearnKitNN() { destroy_owned(schedular_); }
 
 namespace {
