@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/convert.hpp"
+#include "core/f32.hpp"
 #include "core/op_registry.hpp"
 #include "godot/log.hpp"
 
@@ -42,7 +43,7 @@ bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId
     ExtRef<LKDense> d = ExtRef<LKDense>::from_variant(v);
     if (d) {
         if (*first_width == 0) *first_width = uint32_t(d->inputs);
-        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, float(d->alpha_value)}, *cur, cur,
+        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, to_f32(d->alpha_value)}, *cur, cur,
                          err);
     }
     ExtRef<LKLayer> l = ExtRef<LKLayer>::from_variant(v);
@@ -155,11 +156,11 @@ ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, d
     ExtRef<LKOptimizer> opt = ExtRef<LKOptimizer>::create();
     opt->kind = kind;
     opt->hyper = optimizer_info(kind).defaults;
-    opt->hyper.beta1 = float(beta1);
-    opt->hyper.beta2 = float(beta2);
-    opt->hyper.epsilon = float(epsilon);
-    opt->hyper.momentum = float(momentum);
-    opt->hyper.weight_decay = float(weight_decay);
+    opt->hyper.beta1 = to_f32(beta1);
+    opt->hyper.beta2 = to_f32(beta2);
+    opt->hyper.epsilon = to_f32(epsilon);
+    opt->hyper.momentum = to_f32(momentum);
+    opt->hyper.weight_decay = to_f32(weight_decay);
     opt->clip_norm = clip_norm;
     return opt;
 }
@@ -175,9 +176,9 @@ ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, dou
     ExtRef<LKSchedule> s = ExtRef<LKSchedule>::create();
     s->lr_max = lr_max;
     s->schedule.kind = cosine ? Schedule::Kind::COSINE : Schedule::Kind::CONSTANT;
-    s->schedule.lr_min = float(lr_min);
+    s->schedule.lr_min = to_f32(lr_min);
     s->schedule.period = int(std::clamp<int64_t>(period, -1, 1 << 30));
-    std::string problem = validate_schedule(s->schedule, float(lr_max));
+    std::string problem = validate_schedule(s->schedule, to_f32(lr_max));
     if (cosine && period <= 0) problem = str("period is ", period, ": expected a positive number of epochs");
     if (!problem.empty()) {
         push_error(where, problem);

@@ -1,6 +1,7 @@
 #include "api/learnkit_nn.hpp"
 
 #include "api/factories.hpp"
+#include "core/f32.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -83,7 +84,7 @@ ExtRef<LKTrainer> LearnKitNN::trainer(const ExtRef<LKNetwork>& network, const gd
                                       optimizer->hyper.epsilon, optimizer->hyper.momentum,
                                       optimizer->hyper.weight_decay, optimizer->clip_norm, where);
     }
-    if (t->optimizer && lambda_l2 > 0.0) t->optimizer->hyper.weight_decay = float(lambda_l2);
+    if (t->optimizer && lambda_l2 > 0.0) t->optimizer->hyper.weight_decay = to_f32(lambda_l2);
     return t;
 }
 

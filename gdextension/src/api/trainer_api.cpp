@@ -5,6 +5,7 @@
 #include "api/backends.hpp"
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
+#include "api/float_checks.hpp"
 #include "core/validate.hpp"
 #include "glue.hpp"
 #include "godot/log.hpp"
@@ -22,7 +23,7 @@ void LKOptimizer::set_kind(const gd::String& value) {
 }
 
 double LKSchedule::learning_rate_at(int64_t epoch) const {
-    return lk::learning_rate_at(schedule, float(lr_max), int(std::max<int64_t>(epoch, 0)), schedule.period);
+    return lk::learning_rate_at(schedule, to_f32(lr_max), int(std::clamp<int64_t>(epoch, 0, 1 << 30)), schedule.period);
 }
 
 gd::PackedFloat32Array LKHistory::get_loss() const {
@@ -97,10 +98,10 @@ bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
     *cfg = TrainConfig::for_optimizer(kind);
     if (optimizer) {
         cfg->hyper = optimizer->hyper;
-        cfg->clip_norm = float(optimizer->clip_norm);
+        cfg->clip_norm = to_f32(optimizer->clip_norm);
     }
     cfg->loss = loss;
-    cfg->learning_rate = float(schedule ? schedule->lr_max : learning_rate);
+    cfg->learning_rate = to_f32(schedule ? schedule->lr_max : learning_rate);
     if (schedule) cfg->schedule = schedule->schedule;
     cfg->epochs = int(std::min<int64_t>(epochs, 1 << 30));
     cfg->batch_size = int(std::min<int64_t>(batch_size, 1 << 30));
@@ -163,6 +164,7 @@ ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vec
         return {};
     }
     note_used(*backend);
+    warn_if_diverged(history->result.epoch_loss, cfg.learning_rate, where);
     return history;
 }
 
