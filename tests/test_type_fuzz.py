@@ -26,7 +26,7 @@ from conftest import ROOT, BackendResults
 from lk import BACKENDS
 
 sys.path.insert(0, str(ROOT / "codegen"))
-from lk_codegen import glue  # noqa: E402
+from lk_codegen import glue
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 
