@@ -6,6 +6,7 @@
 #include "api/convert.hpp"
 #include "core/f32.hpp"
 #include "core/op_registry.hpp"
+#include "core/validate.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -144,23 +145,31 @@ ExtRef<LKLayer> make_layer(const std::string& type, const gd::Dictionary& settin
 
 ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, double epsilon, double momentum,
                                    double weight_decay, double clip_norm, const char* where) {
+    TrainConfig cfg = TrainConfig::for_optimizer(kind);
+    cfg.hyper.beta1 = to_f32(beta1);
+    cfg.hyper.beta2 = to_f32(beta2);
+    cfg.hyper.epsilon = to_f32(epsilon);
+    cfg.hyper.momentum = to_f32(momentum);
+    cfg.hyper.weight_decay = to_f32(weight_decay);
+    cfg.clip_norm = to_f32(clip_norm);
+    // The checks fit() applies, now: a bad value is reported where it is written, not epochs later. The
+    // doubles are checked too, since a value like 1e39 becomes INF in float.
     const double values[] = {beta1, beta2, epsilon, momentum, weight_decay, clip_norm};
     const char* names[] = {"beta1", "beta2", "epsilon", "momentum", "weight_decay", "clip_norm"};
-    for (int i = 0; i < 6; ++i) {
-        if (!std::isfinite(values[i]) || values[i] < 0.0 || (i < 2 && values[i] >= 1.0)) {
-            push_error(where, str(names[i], " is ", values[i], ": expected a finite value ",
-                                  i < 2 ? "in [0, 1)" : ">= 0"));
-            return {};
+    std::string problem;
+    for (int i = 0; i < 6 && problem.empty(); ++i) {
+        if (!std::isfinite(values[i]) || !fits_f32(values[i])) {
+            problem = str(names[i], " is ", values[i], ": expected a finite number");
         }
+    }
+    if (problem.empty()) problem = check_config(cfg, false);
+    if (!problem.empty()) {
+        push_error(where, problem);
+        return {};
     }
     ExtRef<LKOptimizer> opt = ExtRef<LKOptimizer>::create();
     opt->kind = kind;
-    opt->hyper = optimizer_info(kind).defaults;
-    opt->hyper.beta1 = to_f32(beta1);
-    opt->hyper.beta2 = to_f32(beta2);
-    opt->hyper.epsilon = to_f32(epsilon);
-    opt->hyper.momentum = to_f32(momentum);
-    opt->hyper.weight_decay = to_f32(weight_decay);
+    opt->hyper = cfg.hyper;
     opt->clip_norm = clip_norm;
     return opt;
 }

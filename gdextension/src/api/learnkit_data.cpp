@@ -7,6 +7,7 @@
 #include "api/convert.hpp"
 #include "core/rng.hpp"
 #include "core/validate.hpp"
+#include "core/sizes.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -60,6 +61,11 @@ gd::Array LearnKitData::one_hot(const gd::Array& labels, int64_t classes) {
     const std::string bad = check_labels(values.data(), values.size(), uint32_t(classes));
     if (!bad.empty()) {
         push_error(where, bad);
+        return gd::Array();
+    }
+    const std::string big = check_float_count("the one-hot matrix", values.size(), uint64_t(classes));
+    if (!big.empty()) {  // checked before allocating: 1000 labels x 16M classes would be 67 GB
+        push_error(where, big);
         return gd::Array();
     }
     std::vector<float> rows;

@@ -30,40 +30,75 @@ bool whole(const gd::Variant& v, double lo, double hi, int64_t* out) {
     return true;
 }
 
-// Version 1: {"layers": [{"inputs", "outputs", "activation", "alpha", "weight_f32_base64", "bias_f32_base64"}]}.
+// A value as an error message quotes it: Strings in quotes (so "" and "12" read as Strings), the rest as Godot
+// prints them.
+std::string quote(const gd::Variant& v) {
+    if (v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING) return str("\"", v.describe(), "\"");
+    return v.is_nil() ? std::string("missing") : v.describe();
+}
+
+std::string dims_text(const Shape& s) {
+    std::string t;
+    for (int k = 0; k < s.rank; ++k) t += (k ? " x " : "") + std::to_string(s.dims[k]);
+    return t;
+}
+
+// One tensor's text: base64 of exactly `expected` finite float32 values, or *err naming `who` and the problem.
+bool read_tensor(const gd::Variant& v, const std::string& who, size_t expected, const std::string& shape,
+                 std::vector<float>* values, std::string* err) {
+    if (v.get_type() != GDEXTENSION_VARIANT_TYPE_STRING) {
+        *err = str(who, " is ", quote(v), ": expected a String of base64 float32 values (", expected, " values)");
+        return false;
+    }
+    if (!base64_to_floats(v.as_string().utf8(), values)) {
+        *err = str(who, " is not valid base64 of float32 values (got ", quote(v), ")");
+        return false;
+    }
+    if (values->size() != expected) {
+        *err = str(who, " has ", values->size(), " float32 values, expected ", expected, " (", shape, ")");
+        return false;
+    }
+    *err = check_finite(who, values->data(), values->size(), 0);
+    return err->empty();
+}
+
+// Version 1 (the first release): {"layers": [{"type": "dense", "inputs", "outputs", "activation", "alpha",
+// "weight_f32_base64", "bias_f32_base64"}]}; each layer becomes a dense op and, unless "identity", an
+// activation op. No layers is an empty network (what LKNetwork.new() saved).
 bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
     const gd::Variant layers_v = get(doc, "layers");
-    if (layers_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || layers_v.as_array().size() == 0) {
-        *err = "has no \"layers\" array";
+    if (layers_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY) {
+        *err = str("has layers ", quote(layers_v), ": expected an Array of layer Dictionaries (version 1)");
         return false;
     }
     gd::Array layers = layers_v.as_array();
+    if (layers.size() == 0) return true;
     std::vector<std::vector<float>> tensors;
     for (int64_t i = 0; i < layers.size(); ++i) {
-        const std::string who = str("layer ", i);
+        const std::string who = str("layers[", i, "]");
         if (layers[i].get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
-            *err = str(who, " is ", layers[i].describe(), ": expected a Dictionary");
+            *err = str(who, " is ", quote(layers[i]), ": expected a Dictionary");
             return false;
         }
         gd::Dictionary l = layers[i].as_dictionary();
         const gd::Variant type = get(l, "type"), act = get(l, "activation"), alpha = get(l, "alpha");
         if (!type.is_nil() && (type.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || type.as_string().utf8() != "dense")) {
-            *err = str(who, " has type ", type.describe(), ": version 1 files hold only \"dense\" layers");
+            *err = str(who, ".type is ", quote(type), ": version 1 files hold only \"dense\" layers");
             return false;
         }
         int64_t in = 0, out = 0;
         if (!whole(get(l, "inputs"), 1, double(1 << 24), &in) || !whole(get(l, "outputs"), 1, double(1 << 24), &out)) {
-            *err = str(who, " has inputs ", get(l, "inputs").describe(), " and outputs ", get(l, "outputs").describe(),
+            *err = str(who, " has inputs ", quote(get(l, "inputs")), " and outputs ", quote(get(l, "outputs")),
                        ": expected whole numbers in [1, 16777216]");
             return false;
         }
         Activation a;
         if (act.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || !activation_from_name(act.as_string().utf8(), &a)) {
-            *err = str(who, " has activation ", act.describe(), ": expected a catalogue activation name");
+            *err = str(who, ".activation is ", quote(act), ": expected a catalogue activation name such as \"relu\"");
             return false;
         }
         if (!alpha.is_number() || !std::isfinite(alpha.as_double())) {
-            *err = str(who, " has alpha ", alpha.describe(), ": expected a finite number");
+            *err = str(who, ".alpha is ", quote(alpha), ": expected a finite number");
             return false;
         }
         if (i == 0) m->set_input(Shape::features(uint32_t(in)));
@@ -77,11 +112,10 @@ bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
         }
         const TensorId t = m->add(std::move(dense));
         std::vector<float> w, b;
-        const gd::Variant wv = get(l, "weight_f32_base64"), bv = get(l, "bias_f32_base64");
-        if (wv.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || bv.get_type() != GDEXTENSION_VARIANT_TYPE_STRING ||
-            !base64_to_floats(wv.as_string().utf8(), &w) || !base64_to_floats(bv.as_string().utf8(), &b) ||
-            w.size() != size_t(in) * size_t(out) || b.size() != size_t(out)) {
-            *err = str(who, " has no valid base64 weight (", out, " x ", in, " floats) and bias (", out, " floats)");
+        if (!read_tensor(get(l, "weight_f32_base64"), who + ".weight_f32_base64", size_t(in) * size_t(out),
+                         str("outputs ", out, " x inputs ", in), &w, err) ||
+            !read_tensor(get(l, "bias_f32_base64"), who + ".bias_f32_base64", size_t(out), str("outputs ", out), &b,
+                         err)) {
             return false;
         }
         tensors.push_back(std::move(w));
@@ -100,14 +134,91 @@ bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
     for (size_t i = 0; i < m->op_count(); ++i) {
         for (size_t p = 0; p < m->node(i).params.size(); ++p, ++k) {
             const std::vector<float>& v = tensors[k];
-            const std::string bad = check_finite(str(m->node(i).name, " ", m->node(i).params[p].name), v.data(),
-                                                 v.size(), 0);
-            if (!bad.empty()) {
-                *err = bad;
-                return false;
-            }
             if (!v.empty()) std::memcpy(m->mutable_param_data(i, p), v.data(), v.size() * sizeof(float));
         }
+    }
+    return true;
+}
+
+// One op entry of version 2, appended to *m; its "tensors" Dictionary to *tensors.
+bool read_op(const gd::Variant& entry, int64_t i, Model* m, gd::Dictionary* tensors, std::string* err) {
+    std::string who = str("ops[", i, "]");
+    if (entry.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+        *err = str(who, " is ", quote(entry), ": expected a Dictionary");
+        return false;
+    }
+    gd::Dictionary o = entry.as_dictionary();
+    const gd::Variant type = get(o, "type"), name = get(o, "name"), inputs = get(o, "inputs"),
+                      settings = get(o, "settings"), t = get(o, "tensors");
+    if (name.get_type() != GDEXTENSION_VARIANT_TYPE_STRING) {
+        *err = str(who, ".name is ", quote(name), ": expected a String");
+        return false;
+    }
+    who = str(who, " \"", name.describe(), "\"");
+    const struct {
+        const char* key;
+        const gd::Variant& value;
+        GDExtensionVariantType type;
+    } fields[] = {{"type", type, GDEXTENSION_VARIANT_TYPE_STRING},
+                  {"inputs", inputs, GDEXTENSION_VARIANT_TYPE_ARRAY},
+                  {"settings", settings, GDEXTENSION_VARIANT_TYPE_DICTIONARY},
+                  {"tensors", t, GDEXTENSION_VARIANT_TYPE_DICTIONARY}};
+    for (const auto& f : fields) {
+        if (f.value.get_type() != f.type) {
+            *err = str(who, " has ", f.key, " ", quote(f.value), ": expected ", gd::variant_type_name(f.type));
+            return false;
+        }
+    }
+    std::vector<TensorId> ins;
+    gd::Array ia = inputs.as_array();
+    for (int64_t k = 0; k < ia.size(); ++k) {
+        int64_t id = 0;
+        if (!whole(ia[k], 0, double(i), &id)) {
+            *err = str(who, " has inputs[", k, "] = ", quote(ia[k]), ": expected a tensor id in [0, ", i,
+                       "] (0: the network's input, k: the output of ops[k-1]; an op reads only earlier tensors)");
+            return false;
+        }
+        ins.push_back(TensorId(id));
+    }
+    Attrs attrs;
+    std::string e;
+    std::unique_ptr<Op> op;
+    if (attrs_from_dict(settings.as_dictionary(), &attrs, &e)) op = make_op(type.as_string().utf8(), attrs, &e);
+    if (!op) {
+        *err = str(who, ": ", e);
+        return false;
+    }
+    m->add(std::move(op), ins, name.as_string().utf8());
+    *tensors = t.as_dictionary();
+    return true;
+}
+
+// The parameters of op i from its "tensors" Dictionary: exactly the op's tensors, each of its exact size.
+bool read_op_tensors(Model* m, size_t i, const gd::Dictionary& tensors, std::string* err) {
+    const OpNode& n = m->node(i);
+    const std::string who = str("ops[", i, "] \"", n.name, "\"");
+    std::string names;
+    for (const ParamDesc& d : n.params) names += str(names.empty() ? "" : ", ", "\"", d.name, "\"");
+    gd::Array keys = tensors.keys();
+    for (int64_t k = 0; k < keys.size(); ++k) {
+        bool known = false;
+        for (const ParamDesc& d : n.params) {
+            known = known || (keys[k].get_type() == GDEXTENSION_VARIANT_TYPE_STRING && keys[k].as_string().utf8() == d.name);
+        }
+        if (!known) {
+            *err = str(who, " has tensor ", quote(keys[k]), ": \"", n.op->type(), "\" ops have ",
+                       names.empty() ? std::string("no tensors") : "only " + names);
+            return false;
+        }
+    }
+    for (size_t p = 0; p < n.params.size(); ++p) {
+        const ParamDesc& d = n.params[p];
+        std::vector<float> values;
+        if (!read_tensor(get(tensors, d.name.c_str()), str(who, " tensor \"", d.name, "\""), size_t(d.shape.size()),
+                         str("shape ", dims_text(d.shape)), &values, err)) {
+            return false;
+        }
+        if (!values.empty()) std::memcpy(m->mutable_param_data(i, p), values.data(), values.size() * sizeof(float));
     }
     return true;
 }
@@ -121,7 +232,7 @@ bool from_v2(const gd::Dictionary& doc, Model* m, std::string* err) {
     }
     if (shape_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || shape_v.as_array().size() < 1 ||
         shape_v.as_array().size() > Shape::kMaxRank) {
-        *err = str("has input_shape ", shape_v.describe(), ": expected an Array of 1 to ", Shape::kMaxRank, " sizes");
+        *err = str("has input_shape ", quote(shape_v), ": expected an Array of 1 to ", Shape::kMaxRank, " sizes");
         return false;
     }
     Shape in;
@@ -130,61 +241,26 @@ bool from_v2(const gd::Dictionary& doc, Model* m, std::string* err) {
     for (int64_t i = 0; i < dims.size(); ++i) {
         int64_t d = 0;
         if (!whole(dims[i], 1, double(1 << 24), &d)) {
-            *err = str("has input_shape[", i, "] = ", dims[i].describe(), ": expected a whole number in [1, 16777216]");
+            *err = str("has input_shape[", i, "] = ", quote(dims[i]), ": expected a whole number in [1, 16777216]");
             return false;
         }
         in.dims[i] = uint32_t(d);
     }
     m->set_input(in);
     if (ops_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || ops_v.as_array().size() == 0) {
-        *err = "has no \"ops\" array";
+        *err = str("has ops ", quote(ops_v), ": expected a non-empty Array of op Dictionaries");
         return false;
     }
     gd::Array ops = ops_v.as_array();
-    std::vector<gd::Dictionary> tensors;
+    std::vector<gd::Dictionary> tensors(size_t(ops.size()));
     for (int64_t i = 0; i < ops.size(); ++i) {
-        const std::string who = str("op ", i);
-        if (ops[i].get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
-            *err = str(who, " is ", ops[i].describe(), ": expected a Dictionary");
-            return false;
-        }
-        gd::Dictionary o = ops[i].as_dictionary();
-        const gd::Variant type = get(o, "type"), name = get(o, "name"), inputs = get(o, "inputs"),
-                          settings = get(o, "settings"), t = get(o, "tensors");
-        if (type.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || name.get_type() != GDEXTENSION_VARIANT_TYPE_STRING ||
-            inputs.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY ||
-            settings.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY ||
-            t.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
-            *err = str(who, " needs \"type\" and \"name\" (Strings), \"inputs\" (Array), \"settings\" and \"tensors\" "
-                            "(Dictionaries)");
-            return false;
-        }
-        std::vector<TensorId> ins;
-        gd::Array ia = inputs.as_array();
-        for (int64_t k = 0; k < ia.size(); ++k) {
-            int64_t id = 0;
-            if (!whole(ia[k], 0, double(i), &id)) {
-                *err = str(who, " reads ", ia[k].describe(), ": expected a tensor id in [0, ", i, "]");
-                return false;
-            }
-            ins.push_back(TensorId(id));
-        }
-        Attrs attrs;
-        std::string e;
-        std::unique_ptr<Op> op;
-        if (attrs_from_dict(settings.as_dictionary(), &attrs, &e)) op = make_op(type.as_string().utf8(), attrs, &e);
-        if (!op) {
-            *err = str(who, ": ", e);
-            return false;
-        }
-        m->add(std::move(op), ins, name.as_string().utf8());
-        tensors.push_back(t.as_dictionary());
+        if (!read_op(ops[i], i, m, &tensors[size_t(i)], err)) return false;
     }
     const gd::Variant out = get(doc, "output");
     int64_t out_id = 0;
     if (!out.is_nil()) {
         if (!whole(out, 1, double(ops.size()), &out_id)) {
-            *err = str("has output ", out.describe(), ": expected a tensor id in [1, ", ops.size(), "]");
+            *err = str("has output ", quote(out), ": expected a tensor id in [1, ", ops.size(), "]");
             return false;
         }
         m->set_output(TensorId(out_id));
@@ -194,28 +270,7 @@ bool from_v2(const gd::Dictionary& doc, Model* m, std::string* err) {
         return false;
     }
     for (size_t i = 0; i < m->op_count(); ++i) {
-        const OpNode& n = m->node(i);
-        if (size_t(tensors[i].size()) != n.params.size()) {
-            *err = str("op ", i, " (", n.name, ") has ", tensors[i].size(), " tensors, expected ", n.params.size());
-            return false;
-        }
-        for (size_t p = 0; p < n.params.size(); ++p) {
-            const ParamDesc& d = n.params[p];
-            const gd::Variant v = get(tensors[i], d.name.c_str());
-            std::vector<float> values;
-            if (v.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || !base64_to_floats(v.as_string().utf8(), &values) ||
-                values.size() != d.shape.size()) {
-                *err = str("op ", i, " (", n.name, ") tensor \"", d.name, "\" is missing or not ", d.shape.size(),
-                           " base64 float32 values");
-                return false;
-            }
-            const std::string bad = check_finite(str(n.name, " ", d.name), values.data(), values.size(), 0);
-            if (!bad.empty()) {
-                *err = bad;
-                return false;
-            }
-            if (!values.empty()) std::memcpy(m->mutable_param_data(i, p), values.data(), values.size() * sizeof(float));
-        }
+        if (!read_op_tensors(m, i, tensors[i], err)) return false;
     }
     return true;
 }
@@ -304,18 +359,22 @@ gd::Dictionary model_to_dict(const Model& m, const std::string& device) {
 bool model_from_dict(const gd::Dictionary& doc, Model* m, std::string* device, std::string* err) {
     const gd::Variant format = get(doc, "format");
     if (format.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || format.as_string().utf8() != kModelFormat) {
-        *err = str("is not a LearnKit network (expected \"format\": \"", kModelFormat, "\")");
+        *err = str("has format ", quote(format), ": expected \"", kModelFormat, "\" (not a LearnKit network)");
         return false;
     }
     const gd::Variant version = get(doc, "version");
     int64_t v = 0;
     if (!whole(version, 1, double(kModelVersion), &v)) {
-        *err = str("has version ", version.describe(), ": this LearnKit reads versions 1 to ", kModelVersion);
+        *err = str("has version ", quote(version), ": this LearnKit reads versions 1 to ", kModelVersion);
         return false;
     }
     *device = "auto";
     const gd::Variant dev = get(doc, "device");
-    if (dev.get_type() == GDEXTENSION_VARIANT_TYPE_STRING && valid_device(dev.as_string().utf8())) {
+    if (!dev.is_nil()) {
+        if (dev.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || !valid_device(dev.as_string().utf8())) {
+            *err = str("has device ", quote(dev), ": expected \"auto\", \"gpu\" or \"cpu\"");
+            return false;
+        }
         *device = dev.as_string().utf8();
     }
     return v == 1 ? from_v1(doc, m, err) : from_v2(doc, m, err);

@@ -215,6 +215,10 @@ bool LKNetwork::run_forward(const std::vector<float>& X, size_t rows, std::vecto
         push_error(where, err);
         return false;
     }
+    const std::string bad = check_finite("output", Y->data(), Y->size(), net.output_width());
+    if (!bad.empty()) {  // finite inputs can still overflow float32 inside the network: say so, once per call
+        push_warning(where, str(bad, " (float32 overflow inside the network: its parameters or inputs are too large)"));
+    }
     note_used(*backend);
     return true;
 }

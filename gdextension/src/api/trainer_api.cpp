@@ -1,5 +1,6 @@
 #include "api/trainer_api.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "api/backends.hpp"
@@ -23,7 +24,9 @@ void LKOptimizer::set_kind(const gd::String& value) {
 }
 
 double LKSchedule::learning_rate_at(int64_t epoch) const {
-    return lk::learning_rate_at(schedule, to_f32(lr_max), int(std::clamp<int64_t>(epoch, 0, 1 << 30)), schedule.period);
+    // Clamped, not truncated: epoch 4294967296 is past any period, not epoch 0.
+    const int e = int(std::clamp<int64_t>(epoch, 0, INT32_MAX));
+    return lk::learning_rate_at(schedule, to_f32(lr_max), e, schedule.period);
 }
 
 gd::PackedFloat32Array LKHistory::get_loss() const {
@@ -107,6 +110,7 @@ bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
     cfg->batch_size = int(std::min<int64_t>(batch_size, 1 << 30));
     cfg->seed = uint64_t(seed);
     cfg->shuffle = shuffle;
+    cfg->stop_on_nonfinite = stop_on_nonfinite;
     if (epochs <= 0 || batch_size <= 0) {
         push_error(where, str(epochs <= 0 ? "epochs" : "batch_size", " is ", epochs <= 0 ? epochs : batch_size,
                               ": expected a positive number"));
@@ -163,8 +167,13 @@ ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vec
         push_error(where, err);
         return {};
     }
+    const FitResult& r = history->result;
+    if (r.nonfinite_epoch >= 0) {  // never silent: the numbers after this point are NaN or Inf
+        push_warning(where, str("the loss became NaN or infinite in epoch ", r.nonfinite_epoch, ", step ",
+                                r.nonfinite_step, " (", r.stopped ? "training stopped there" : "training went on",
+                                "): lower the learning rate or weight decay, check the data's scale, or set clip_norm"));
+    }
     note_used(*backend);
-    warn_if_diverged(history->result.epoch_loss, cfg.learning_rate, where);
     return history;
 }
 

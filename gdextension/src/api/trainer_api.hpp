@@ -59,6 +59,8 @@ public:
     double get_record_ms() const { return result.record_ms; }
     gd::String get_backend() const { return gd::String(result.backend); }
     gd::String get_device_name() const { return gd::String(result.device); }
+    int64_t get_nonfinite_epoch() const { return result.nonfinite_epoch; }
+    bool get_stopped() const { return result.stopped; }
 };
 
 class LKTrainer : public ExtensionObject {
@@ -71,6 +73,7 @@ public:
     double learning_rate = 1e-3;
     int64_t epochs = 100, batch_size = 32, seed = 0;
     bool shuffle = true;
+    bool stop_on_nonfinite = true;
     std::string device;  // "" = the network's device
 
     gd::String get_loss() const { return gd::String(loss_info(loss).name); }
@@ -91,6 +94,8 @@ public:
     void set_seed(int64_t v) { seed = v; }
     bool get_shuffle() const { return shuffle; }
     void set_shuffle(bool v) { shuffle = v; }
+    bool get_stop_on_nonfinite() const { return stop_on_nonfinite; }
+    void set_stop_on_nonfinite(bool v) { stop_on_nonfinite = v; }
     bool get_fusion() const { return trainer_.allow_op_fusion; }
     void set_fusion(bool v) {
         trainer_.allow_op_fusion = v;

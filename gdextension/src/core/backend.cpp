@@ -29,6 +29,14 @@ bool Backend::reserve(size_t floats, size_t uints, std::string* err) {
     // alternating sizes do not reallocate every call.
     constexpr size_t kSlackFloats = size_t(4) << 20;
     const bool oversized = float_cap_ > kSlackFloats && float_cap_ > 4 * floats;
+    if (floats > max_floats() || uints > max_floats()) {
+        if (err) {
+            *err = "the " + name() + " backend would need an arena of " + std::to_string(floats) + " floats (" +
+                   std::to_string((uint64_t(floats) * 4) >> 20) + " MiB), more than it can address (" +
+                   std::to_string((uint64_t(max_floats()) * 4) >> 20) + " MiB): use smaller batches or fewer rows";
+        }
+        return false;
+    }
     if (floats <= float_cap_ && uints <= uint_cap_ && !oversized) return true;
     flush();  // a GPU backend replaces its buffers; queued calls must not refer to the old ones
     if (!oversized) {

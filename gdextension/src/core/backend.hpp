@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/kernel_call.hpp"
+#include "core/sizes.hpp"
 
 namespace lk {
 
@@ -31,6 +32,9 @@ public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;         // short id: "cpu", "gpu"
     virtual std::string device_name() const = 0;  // human-readable, e.g. the GPU's name
+    // The largest float arena this backend can address; reserve() refuses more with a message, before any
+    // allocation or dispatch.
+    virtual size_t max_floats() const { return size_t(kMaxFloats); }
 
     // Makes the arenas at least this large (and shrinks one far larger than needed, see backend.cpp).
     // Reallocating may discard their contents (callers re-upload; write_epoch() changes).

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/rng.hpp"
+#include "core/sizes.hpp"
 
 namespace lk {
 
@@ -13,9 +14,10 @@ uint64_t next_model_id() {
     static std::atomic<uint64_t> counter{1};
     return counter++;
 }
-// Offsets are uint32 on both backends (GLSL has no 64-bit indexing without extensions), and the arena also
-// holds gradients, optimizer state and activations: parameters get a quarter of the range.
-constexpr uint64_t kMaxParams = UINT32_MAX / 4;
+// Offsets are 32-bit float indices on both backends (GLSL has no 64-bit indexing without extensions), and a
+// training arena also holds the gradients and up to two optimizer states per parameter: parameters get a
+// quarter of what one buffer may hold (2^28, 1 GiB of float32), checked before anything is allocated.
+constexpr uint64_t kMaxParams = kMaxFloats / 4;
 }  // namespace
 
 Model::Model() : id_(next_model_id()) {

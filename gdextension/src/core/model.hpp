@@ -90,7 +90,8 @@ public:
     // Changes whenever the parameter layout changes; sessions reset optimizer state on a change.
     uint64_t shape_hash() const { return shape_hash_; }
     uint64_t id() const { return id_; }
-    uint64_t params_version() const { return version_; }
+    // Read without the lock by sessions deciding whether to upload (see Session::begin), hence atomic.
+    uint64_t params_version() const { return version_.load(); }
 
     // Thread safety. Host parameters are read and written under param_mutex() (sessions copy them in and out
     // in short critical sections), so a predict on one thread sees either the parameters before or after a
@@ -111,7 +112,7 @@ private:
     std::string error_;
     uint64_t shape_hash_ = 0;
     uint64_t id_;
-    uint64_t version_ = 0;
+    std::atomic<uint64_t> version_{0};
     mutable std::mutex param_mutex_;
     std::atomic<bool> training_{false};
 };

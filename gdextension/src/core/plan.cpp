@@ -24,9 +24,17 @@ void fill_forward(const Model& m, const ArenaLayout& L, size_t i, uint32_t rows,
     c->scratch = L.scratch[i];
 }
 
+// Planning runs for every step (tens of thousands per fit): the contexts and bookkeeping below keep their
+// capacity between calls instead of allocating per op and step. One set per thread; planning never calls out
+// to user code, so it cannot re-enter itself.
+thread_local ForwardCtx t_fwd;
+thread_local BackwardCtx t_bwd;
+thread_local std::vector<bool> t_written;
+thread_local std::vector<std::vector<bool>> t_pwritten;
+
 void forward_ops(const Model& m, const ArenaLayout& L, uint32_t rows, Mode mode, uint64_t seed, bool fusion,
                  std::vector<KernelCall>* calls) {
-    ForwardCtx c;
+    ForwardCtx& c = t_fwd;
     for (size_t i = 0; i < m.op_count(); ++i) {
         if (fusion && L.fusion.skip_forward[i]) continue;
         fill_forward(m, L, i, rows, mode, seed, calls, &c);
@@ -89,12 +97,14 @@ void plan_train_step(const Model& m, const ArenaLayout& L, const StepPlan& step,
 
     // Backward, last op first. Gradients accumulate: `written` says which already hold a contribution of this
     // step, so the first kernel to reach a gradient writes it and every later one adds (no zeroing pass).
-    std::vector<bool> written(m.tensor_count(), false);
-    std::vector<std::vector<bool>> pwritten(m.op_count());
+    std::vector<bool>& written = t_written;
+    written.assign(m.tensor_count(), false);
+    std::vector<std::vector<bool>>& pwritten = t_pwritten;
+    pwritten.resize(m.op_count());
     for (size_t i = 0; i < m.op_count(); ++i) pwritten[i].assign(m.node(i).params.size(), false);
     const int loss_skips = plan_loss(m, L, step, calls, &written);
 
-    BackwardCtx c;
+    BackwardCtx& c = t_bwd;
     for (size_t i = m.op_count(); i-- > 0;) {
         const OpNode& n = m.node(i);
         if (int(i) == loss_skips || (fusion && L.fusion.fold_skips_backward[i])) continue;

@@ -20,6 +20,9 @@ float learning_rate_at(const Schedule& schedule, float lr_max, int epoch, int ep
 }
 
 std::string validate_schedule(const Schedule& schedule, float lr_max) {
+    if (!(std::isfinite(lr_max) && lr_max > 0.0f)) {
+        return "the learning rate must be a finite number > 0, got " + std::to_string(lr_max);
+    }
     if (schedule.kind == Schedule::Kind::CONSTANT) return "";
     if (schedule.kind != Schedule::Kind::COSINE) {
         return "unknown schedule kind " + std::to_string(static_cast<int>(schedule.kind));

@@ -142,11 +142,13 @@ bool Session::begin(const Model& net, const LayoutSpec& spec, Backend& backend, 
     if (!backend.reserve(L->floats, L->uints, err)) return false;
     const bool same = dev_.valid && dev_.backend == &backend && dev_.epoch == backend.write_epoch() &&
                       dev_.net_id == net.id() && dev_.shape == net.shape_hash();
+    synced_version_ = dev_.params_version;
     if (!same || dev_.params_version != net.params_version()) {
         // Under the model's lock: another thread's session may be writing its results back right now.
         std::lock_guard<std::mutex> lock(net.param_mutex());
         backend.upload(L->params, net.params().data(), net.param_count());
         backend.upload(L->buffers, net.buffers().data(), net.buffer_count());
+        synced_version_ = net.params_version();
     }
     const uint32_t sc = L->state_count();
     if (sc > 0 && (!same || dev_.state_count != sc)) backend.upload(L->state, state_.data(), sc);
@@ -158,7 +160,10 @@ void Session::end(const Model& net, Backend& backend, bool state_on_device) {
     dev_.backend = &backend;
     dev_.epoch = backend.write_epoch();
     dev_.net_id = net.id();
-    dev_.params_version = net.params_version();
+    // NOTE: not net.params_version(): a fit on another thread may have written new parameters since begin()
+    // (a predict during that fit's write-back would otherwise mark its old upload current, and every later
+    // predict would keep using the parameters from before the fit).
+    dev_.params_version = synced_version_;
     dev_.shape = net.shape_hash();
     dev_.state_count = state_on_device ? uint32_t(state_.size()) : 0;
     dev_.valid = backend.error().empty();
@@ -195,6 +200,7 @@ void Session::download_params(Model& net, const ArenaLayout& L, const std::vecto
     if (net.buffer_count()) {
         std::memcpy(net.mutable_buffers(), tmp.data() + (L.buffers - L.params), net.buffer_count() * sizeof(float));
     }
+    synced_version_ = net.params_version();  // the host now holds what the device holds
 }
 
 // Every step draws its own seed (dropout masks) from the configured seed and the optimizer's step count, so a
@@ -234,6 +240,8 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
 
     std::vector<uint32_t> perm(spec.perm_count);
     std::vector<float> losses(spec.loss_slots);
+    // Read once, like cfg: an on_epoch hook may set them (LKTrainer.fusion) for the next call, not this one.
+    const bool fused_loss = allow_fused_loss, op_fusion = allow_op_fusion;
     int epoch = 0;
     while (epoch < cfg.epochs) {
         const uint32_t chunk = std::min<uint32_t>(per_chunk, uint32_t(cfg.epochs - epoch));
@@ -248,8 +256,8 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                 p.perm_start = k * n + s * B;
                 p.loss = cfg.loss;
                 p.loss_slot = k * steps + s;
-                p.allow_fused = allow_fused_loss;
-                p.allow_op_fusion = allow_op_fusion;
+                p.allow_fused = fused_loss;
+                p.allow_op_fusion = op_fusion;
                 p.seed = step_seed(cfg);
                 p.optimizer = cfg.optimizer;
                 p.hyper = next_hyper(cfg, lr);
@@ -266,12 +274,21 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
         }
         for (uint32_t k = 0; k < chunk; ++k) {
             double sum = 0.0;  // weighted by batch rows: the short last batch counts for what it holds
-            for (uint32_t s = 0; s < steps; ++s) sum += double(losses[k * steps + s]) * std::min(B, n - s * B);
+            for (uint32_t s = 0; s < steps; ++s) {
+                const float v = losses[k * steps + s];
+                sum += double(v) * std::min(B, n - s * B);
+                if (!std::isfinite(v) && r.nonfinite_epoch < 0) {
+                    r.nonfinite_epoch = epoch + int(k);
+                    r.nonfinite_step = int(s);
+                }
+            }
             r.epoch_loss.push_back(float(sum / n));
             if (hooks.on_epoch) hooks.on_epoch(epoch + int(k), r.epoch_loss.back());
         }
         epoch += int(chunk);
-        if (!last && hooks.should_stop && hooks.should_stop()) {
+        // A diverged run stops at the end of the chunk that diverged (whole chunks run on the device).
+        const bool diverged = cfg.stop_on_nonfinite && r.nonfinite_epoch >= 0;
+        if (!last && (diverged || (hooks.should_stop && hooks.should_stop()))) {
             if (!finish_update(net, L, backend, 0, nullptr, err)) return false;
             r.stopped = true;
             break;
@@ -348,6 +365,7 @@ bool Session::gradients(Model& net, const float* X, const float* T, size_t rows,
         backend.download(L.buffers, buf.data(), buf.size());
         std::lock_guard<std::mutex> lock(net.param_mutex());
         std::memcpy(net.mutable_buffers(), buf.data(), buf.size() * sizeof(float));
+        synced_version_ = net.params_version();
     }
     if (loss_value) *loss_value = tmp[0];
     if (grads) grads->assign(tmp.begin() + (L.grads - L.loss), tmp.end());

@@ -39,6 +39,8 @@ struct TrainConfig {
     float clip_norm = 0.0f;  // clip the global gradient L2 norm to this; 0 = off
     uint64_t seed = 0;       // shuffling; each fit() replays the same permutation sequence for a seed
     bool shuffle = true;
+    // A NaN or Inf loss stops the fit at the end of the submit chunk it happened in (FitResult says where).
+    bool stop_on_nonfinite = true;
     // Whole epochs are recorded into one GPU submit until at least this many steps are in it: one submit
     // costs ~50-500 us of round trip, so tiny datasets must batch many steps per submit to use the GPU well.
     int min_steps_per_submit = 64;
@@ -54,7 +56,9 @@ struct FitResult {
     uint64_t readbacks = 0;         // blocking downloads during this fit
     double record_ms = 0.0;         // time building and recording (GPU) or executing (CPU) the kernels
     double total_ms = 0.0;          // wall time of the whole fit() call
-    bool stopped = false;           // FitHooks::should_stop ended it early
+    bool stopped = false;           // ended early: FitHooks::should_stop, or a non-finite loss
+    int nonfinite_epoch = -1;       // the first epoch (and step in it) whose loss was NaN or Inf; -1: none
+    int nonfinite_step = -1;
     std::string backend;            // Backend::name()
     std::string device;             // Backend::device_name()
 };
@@ -142,6 +146,10 @@ private:
         uint32_t state_count = 0;  // floats of state_ on the device right after the params
         bool valid = false;
     } dev_;
+    // The model's params_version() that the device copy of its parameters holds during a call: read under the
+    // model's lock together with the values uploaded or downloaded, so that end() records what the device
+    // holds even when another thread's session writes new parameters while this call runs.
+    uint64_t synced_version_ = 0;
 
     std::vector<KernelCall> calls_;  // reused between steps to avoid reallocating
     std::unique_ptr<Backend> cpu_, gpu_;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/session.hpp"
+#include "core/sizes.hpp"
 
 namespace lk {
 
@@ -36,6 +37,8 @@ std::string check_row_width(const std::string& what, size_t row, size_t got, siz
 
 std::string check_matrix(const std::string& what, const float* values, size_t n, size_t rows, size_t width) {
     if (rows == 0) return what + " is empty; expected at least one row";
+    const std::string big = check_float_count(what, rows, width);  // rows * width below must not wrap
+    if (!big.empty()) return big;
     if (n != rows * width) {
         return what + " has " + std::to_string(n) + " values, expected " + std::to_string(rows) + " rows x " +
                std::to_string(width) + " = " + std::to_string(rows * width);

@@ -25,6 +25,11 @@ public:
 
     std::string name() const override { return "gpu"; }
     std::string device_name() const override;
+    // The arena is bound as ONE storage buffer, so it must fit the device's maxStorageBufferRange, which Godot
+    // does not expose (RenderingDevice::Limit has no such entry in 4.6). 2 GiB - 256 B: lavapipe's limit
+    // (2^31 - 1 bytes; a 2.0001 GiB arena crashed it), below NVIDIA's and AMD's 4 GiB. Vulkan only guarantees
+    // 128 MiB, so smaller devices may still report an error from the driver, never a silent wrong result.
+    size_t max_floats() const override { return (size_t(1) << 29) - 64; }
 
     // Called by the device when it shuts down, on its thread: frees the arena; the backend then fails
     // every operation with an error.

@@ -101,12 +101,12 @@ static func corrupt_file(c: Dictionary) -> Dictionary:
 			"layer_count": loaded.layer_count if loaded is LKNetwork else -1}
 
 
-## Sets net.model to the saved model with one key replaced ("path": [keys...] into the Dictionary, "value");
-## the network must stay as it was.
+## Sets net.model to the saved model (or to the case's "base" model) with one key replaced ("path": [keys...]
+## into the Dictionary, "value"; "erase": remove it instead); the network must stay as it was.
 static func bad_model(c: Dictionary) -> Dictionary:
 	var net := Util.network(c)
 	var before := Util.encode_params(net.get_parameters(), net)
-	var model: Dictionary = net.model.duplicate(true)
+	var model: Dictionary = (c.base if c.has("base") else net.model).duplicate(true)
 	var target: Variant = model
 	var keys: Array = c.path
 	for i in keys.size() - 1:
@@ -136,3 +136,45 @@ static func model_info(c: Dictionary) -> Dictionary:
 	return {"model": net.model, "json": JSON.parse_string(FileAccess.get_file_as_string(json_path)), "usage": usage,
 			"empty_model": empty.model, "empty_save_error": empty_error,
 			"empty_loaded_layers": empty_loaded.layer_count if empty_loaded else -1}
+
+
+## A model file of the first release (version 1, "v1_text", written by pytest) loaded three ways: through
+## LearnKit.serialize.import(), set as the model property, and as a .tres ("v1_tres"); each is described next to
+## the same network built through the API ("reference": the case's layers and "params"). "v1_empty_tres" is an
+## empty network saved by that release.
+static func import_v1(c: Dictionary) -> Dictionary:
+	var x := Util.rows(c.x)
+	var out := {"reference": _describe(Util.network(c), x)}
+	var json_path: String = c.dir.path_join("v1.json")
+	_write(json_path, c.v1_text)
+	out["import"] = _describe(LearnKit.serialize.import(json_path), x)
+	var by_property := LKNetwork.new()
+	by_property.model = JSON.parse_string(c.v1_text)
+	out["property"] = _describe(by_property, x)
+	var tres_path: String = c.dir.path_join("v1.tres")
+	_write(tres_path, c.v1_tres)
+	out["tres"] = _describe(ResourceLoader.load(tres_path, "", ResourceLoader.CACHE_MODE_IGNORE), x)
+	var empty_path: String = c.dir.path_join("v1_empty.tres")
+	_write(empty_path, c.v1_empty_tres)
+	out["empty"] = _describe(ResourceLoader.load(empty_path, "", ResourceLoader.CACHE_MODE_IGNORE), x)
+	return out
+
+
+## What a loaded network holds: its parameters, predictions on x (when it has layers), layers, device and the
+## version its model property now has.
+static func _describe(loaded: Variant, x: Array) -> Dictionary:
+	var net := loaded as LKNetwork
+	if net == null:
+		return {"class": type_string(typeof(loaded))}
+	var out := {"class": net.get_class(), "layer_count": net.layer_count, "layers": net.get_layers(),
+			"device": net.device, "version": net.model.get("version", -1)}
+	if net.layer_count > 0:
+		out["params"] = Util.encode_params(net.get_parameters(), net)
+		out["y"] = Util.encode_rows(net.predict(x))
+	return out
+
+
+static func _write(path: String, text: String) -> void:
+	var f := FileAccess.open(path, FileAccess.WRITE)
+	f.store_string(text)
+	f.close()

@@ -1,7 +1,8 @@
 extends RefCounted
-## Threading cases: training on a GDScript [Thread] while the main thread predicts, and two trainers on two
-## threads at once. Each case first runs the same work alone on the main thread, so that pytest can compare
-## the numbers (same parameters in, same loss and parameters out).
+## Threading cases, on the backend of the case's "device": training on a GDScript [Thread] while the main thread
+## predicts (with another network, or with the network being trained), two trainers on two threads at once, two
+## fits of one trainer from two threads, and a [WorkerThreadPool] task. Each case first runs the same work alone
+## on the main thread, so that pytest can compare the numbers (same parameters in, same loss and parameters out).
 ##
 ## A case holds "train" (a training case for [code]Util.network[/code]/[code]Util.trainer[/code] plus
 ## "x"/"targets"), and "predict" (a network case plus "x") or "train2" (a second training case).
@@ -14,11 +15,28 @@ static func _fit(c: Dictionary) -> Dictionary:
 	var net := Util.network(c)
 	if net == null:
 		return {"error": "could not build the network"}
-	var history := Util.trainer(net, c).fit(Util.rows(c.x), Util.targets(c))
+	return _run_fit(net, Util.trainer(net, c), c)
+
+
+## Fits the training case with this network and trainer.
+static func _run_fit(net: LKNetwork, trainer: LKTrainer, c: Dictionary) -> Dictionary:
+	var history := trainer.fit(Util.rows(c.x), Util.targets(c))
 	if history == null:
 		return {"error": "fit returned null"}
 	return {"loss": Array(history.loss), "params": Util.encode_params(net.get_parameters(), net),
 			"backend": history.backend}
+
+
+## Connects a handler to the trainer's epoch_completed that, the first time it runs (on the thread running the
+## fit), posts "paused" and waits for "resume": the fit is then held in the middle, between two epochs.
+static func _pause_once(trainer: LKTrainer) -> Dictionary:
+	var gate := {"paused": Semaphore.new(), "resume": Semaphore.new(), "done": false}
+	trainer.epoch_completed.connect(func(_epoch: int, _loss: float) -> void:
+		if not gate.done:
+			gate.done = true
+			(gate.paused as Semaphore).post()
+			(gate.resume as Semaphore).wait())
+	return gate
 
 
 ## A thread trains "train" while the main thread predicts "predict" again and again until the thread is done.
@@ -51,6 +69,77 @@ static func train_while_predicting(c: Dictionary) -> Dictionary:
 			"max_diff": max_diff, "predictions": count}
 
 
+## A thread trains "train" while the main thread predicts with the SAME network: once while the fit is held in
+## its first epoch_completed handler ("mid"), then again and again until the thread is done. Every prediction
+## is compared, bit for bit, with the network before the fit and with the network the fit alone produced
+## (another network trained on the main thread first): "counts" says how many were each, or neither ("mixed").
+static func same_network(c: Dictionary) -> Dictionary:
+	var reference := Util.network(c.train)
+	var alone := _run_fit(reference, Util.trainer(reference, c.train), c.train)
+	var net := Util.network(c.train)
+	var trainer := Util.trainer(net, c.train)
+	# The training rows, "repeat" times: a longer prediction is more likely to overlap the fit's write-back.
+	var x := PackedFloat32Array()
+	for i in int(c.get("repeat", 1)):
+		x.append_array(Util.flat(c.train.x))
+	var rows: int = c.train.x.shape[0] * int(c.get("repeat", 1))
+	var before := net.predict_flat(x, rows).to_byte_array()
+	var after := reference.predict_flat(x, rows).to_byte_array()
+	var gate := _pause_once(trainer)
+	var thread := Thread.new()
+	var err := thread.start(_run_fit.bind(net, trainer, c.train))
+	if err != OK:
+		return {"error": "Thread.start returned %s" % error_string(err)}
+	(gate.paused as Semaphore).wait()
+	var mid := net.predict_flat(x, rows).to_byte_array()
+	var params_mid := Util.encode_params(net.get_parameters(), net)
+	(gate.resume as Semaphore).post()
+	var counts := {"before": 0, "after": 0, "mixed": 0}
+	while thread.is_alive():
+		var y := net.predict_flat(x, rows).to_byte_array()
+		counts[_which(y, before, after)] += 1
+	var threaded: Dictionary = thread.wait_to_finish()
+	var last := net.predict_flat(x, rows).to_byte_array()
+	return {"alone": alone, "threaded": threaded, "mid": _which(mid, before, after), "counts": counts,
+			"last": _which(last, before, after), "params_mid": params_mid}
+
+
+static func _which(y: PackedByteArray, before: PackedByteArray, after: PackedByteArray) -> String:
+	if y == before:
+		return "before"
+	return "after" if y == after else "mixed"
+
+
+## One trainer, two fits from two threads at once: the first thread's fit is held in its first epoch_completed
+## handler while a second thread calls fit() on the same trainer ("second_refused": it returned null), and a
+## third calls fit() on another trainer of the same network ("third_refused"); then the first fit finishes.
+static func same_trainer(c: Dictionary) -> Dictionary:
+	var alone := _fit(c.train)
+	var net := Util.network(c.train)
+	var trainer := Util.trainer(net, c.train)
+	var other_trainer := Util.trainer(net, c.train)
+	var gate := _pause_once(trainer)
+	var first := Thread.new()
+	var err := first.start(_run_fit.bind(net, trainer, c.train))
+	if err != OK:
+		return {"error": "Thread.start returned %s" % error_string(err)}
+	(gate.paused as Semaphore).wait()
+	var x := Util.rows(c.train.x)
+	var t := Util.targets(c.train)
+	var second := Thread.new()
+	second.start(func() -> bool: return trainer.fit(x, t) == null)
+	var second_refused: bool = second.wait_to_finish()
+	var third := Thread.new()
+	third.start(func() -> bool: return other_trainer.fit(x, t) == null)
+	var third_refused: bool = third.wait_to_finish()
+	(gate.resume as Semaphore).post()
+	var threaded: Dictionary = first.wait_to_finish()
+	# Both trainers work again once the first fit is over.
+	var again := other_trainer.fit(x, t) != null
+	return {"alone": alone, "threaded": threaded, "second_refused": second_refused, "third_refused": third_refused,
+			"fit_after": again}
+
+
 ## Trains "train" and "train2" alone on the main thread, then both at once on two threads.
 static func two_trainers(c: Dictionary) -> Dictionary:
 	var alone := [_fit(c.train), _fit(c.train2)]
@@ -62,7 +151,7 @@ static func two_trainers(c: Dictionary) -> Dictionary:
 
 
 ## Trains "train" in a WorkerThreadPool task. The pool's threads outlive the extension (they stop after it is
-## unloaded), so this also checks that a GPU backend left on such a thread is harmless at exit.
+## unloaded), so this also checks that a backend left on such a thread is harmless at exit.
 static func worker_pool_fit(c: Dictionary) -> Dictionary:
 	var out := {}
 	var task := WorkerThreadPool.add_task(func() -> void: out.merge(_fit(c.train)))

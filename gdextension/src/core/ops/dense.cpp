@@ -5,6 +5,7 @@
 #include "core/init.hpp"
 #include "core/kernel_builders.hpp"
 #include "core/op_registry.hpp"
+#include "core/sizes.hpp"
 
 namespace lk {
 namespace {
@@ -23,7 +24,7 @@ public:
             *err = "was declared with " + std::to_string(inputs_) + " inputs but its input has shape " + in[0].str();
             return false;
         }
-        if (uint64_t(in[0].dims[0]) * units_ + units_ > UINT32_MAX / 4) {
+        if (uint64_t(in[0].dims[0]) * units_ + units_ > kMaxFloats / 4) {
             *err = std::to_string(in[0].dims[0]) + " -> " + std::to_string(units_) + " has too many weights";
             return false;
         }
