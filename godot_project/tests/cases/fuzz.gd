@@ -274,13 +274,13 @@ static func wrong(key: String) -> Variant:
 		"float_-1e300":
 			return -1e300
 		"string":
-			return "fuzz"
+			return "no_such_dir/fuzz"  # also a path argument's value: never a file the fuzz could write
 		"string_empty":
 			return ""
 		"string_huge":
 			return "x".repeat(HUGE)
 		"string_name":
-			return &"fuzz"
+			return &"no_such_dir/fuzz_name"
 		"node_path":
 			return NodePath("a/b")
 		"vector2":
