@@ -95,10 +95,19 @@ class Method:
     args: list[Param]
     doc: str
     accessor: bool = False  # a property's getter/setter (documented as the property, not as a method)
+    where: str = ""         # the name error messages give it: "nn.trainer", "LKTrainer.schedule" (see _name_paths)
 
     @property
     def required(self) -> int:
         return sum(1 for a in self.args if a.default_cpp is None)
+
+    def refusal(self, p: Param) -> str:
+        """What the glue does with a refused object argument (marshal::Refusal): a setter keeps the property's
+        value; where null is a valid value (a null default) the call is refused, or it would silently mean "none";
+        elsewhere the method gets null and fails the way it does for null."""
+        if self.accessor:
+            return "marshal::Refusal::KEEP_VALUE"
+        return "marshal::Refusal::CALL_REFUSED" if p.default_doc == "null" else "marshal::Refusal::READ_AS_NULL"
 
 
 @dataclass
@@ -251,7 +260,28 @@ def load() -> tuple[list[Cls], str]:
             args = [Param(a["name"], res.type(a["type"], f"api.yaml: {name}.{s['name']}")) for a in s["args"]]
             cls.signals.append({"name": s["name"], "args": args, "doc": s.get("doc", "")})
         out.append(cls)
+    _name_paths(out, spec["singleton"])
     return out, spec["singleton"]
+
+
+def _name_paths(classes: list[Cls], singleton: str) -> None:
+    """Sets Method.where to the name a script uses: the singleton's methods and its Object sub-objects' by their
+    path under the singleton ("trainer", "nn.trainer", "nn.schedular.cosine"), other classes' by class name
+    ("LKTrainer.fit"); a property's accessors by the property ("LKTrainer.schedule")."""
+    by_name = {c.name: c for c in classes}
+    prefix = {singleton: ""}
+    todo = [singleton]
+    while todo:
+        c = by_name[todo.pop()]
+        for p in c.properties:
+            sub = by_name.get(p.type.spec)
+            if sub and sub.inherits == "Object" and sub.name not in prefix:
+                prefix[sub.name] = f"{prefix[c.name]}{p.name}."
+                todo.append(sub.name)
+    for c in classes:
+        pre = prefix.get(c.name, f"{c.name}.")
+        for m in c.methods:
+            m.where = f"{pre}{m.name[4:]}" if m.accessor else f"{pre}{m.name}"
 
 
 def _flag(p: dict, key: str, default: bool, where: str) -> bool:

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "api/network_api.hpp"
+#include "core/f32.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
 
@@ -26,7 +27,7 @@ bool read_row(const gd::Variant& row, std::vector<float>* out) {
             for (int64_t i = 0; i < n; ++i) {
                 const gd::Variant& v = a[i];
                 if (!v.is_number()) return false;
-                out->push_back(float(v.as_double()));
+                out->push_back(to_f32(v.as_double()));
             }
             return true;
         }

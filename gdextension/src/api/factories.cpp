@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/convert.hpp"
+#include "core/f32.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
@@ -40,13 +41,13 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
 // Appends one description (recursively for residual blocks); *cur is the running output tensor.
 bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId* cur, uint32_t* first_width,
                std::string* err) {
-    ExtRef<LKDense> d = ExtRef<LKDense>::from_object(v.as_object());
+    ExtRef<LKDense> d = ExtRef<LKDense>::from_variant(v);
     if (d) {
         if (*first_width == 0) *first_width = uint32_t(d->inputs);
-        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, float(d->alpha_value)}, *cur, cur,
+        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, to_f32(d->alpha_value)}, *cur, cur,
                          err);
     }
-    ExtRef<LKLayer> l = ExtRef<LKLayer>::from_object(v.as_object());
+    ExtRef<LKLayer> l = ExtRef<LKLayer>::from_variant(v);
     if (!l) {
         *err = str(path, " is ", v.describe(), ": expected an LKDense (LearnKit.dense()) or an LKLayer "
                    "(LearnKit.activation(), dropout(), batch_norm(), layer_norm(), residual(), layer())");
@@ -145,19 +146,19 @@ ExtRef<LKLayer> make_layer(const std::string& type, const gd::Dictionary& settin
 ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, double epsilon, double momentum,
                                    double weight_decay, double clip_norm, const char* where) {
     TrainConfig cfg = TrainConfig::for_optimizer(kind);
-    cfg.hyper.beta1 = float(beta1);
-    cfg.hyper.beta2 = float(beta2);
-    cfg.hyper.epsilon = float(epsilon);
-    cfg.hyper.momentum = float(momentum);
-    cfg.hyper.weight_decay = float(weight_decay);
-    cfg.clip_norm = float(clip_norm);
+    cfg.hyper.beta1 = to_f32(beta1);
+    cfg.hyper.beta2 = to_f32(beta2);
+    cfg.hyper.epsilon = to_f32(epsilon);
+    cfg.hyper.momentum = to_f32(momentum);
+    cfg.hyper.weight_decay = to_f32(weight_decay);
+    cfg.clip_norm = to_f32(clip_norm);
     // The checks fit() applies, now: a bad value is reported where it is written, not epochs later. The
     // doubles are checked too, since a value like 1e39 becomes INF in float.
     const double values[] = {beta1, beta2, epsilon, momentum, weight_decay, clip_norm};
     const char* names[] = {"beta1", "beta2", "epsilon", "momentum", "weight_decay", "clip_norm"};
     std::string problem;
     for (int i = 0; i < 6 && problem.empty(); ++i) {
-        if (!std::isfinite(values[i]) || !std::isfinite(float(values[i]))) {
+        if (!std::isfinite(values[i]) || !fits_f32(values[i])) {
             problem = str(names[i], " is ", values[i], ": expected a finite number");
         }
     }
@@ -184,9 +185,9 @@ ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, dou
     ExtRef<LKSchedule> s = ExtRef<LKSchedule>::create();
     s->lr_max = lr_max;
     s->schedule.kind = cosine ? Schedule::Kind::COSINE : Schedule::Kind::CONSTANT;
-    s->schedule.lr_min = float(lr_min);
+    s->schedule.lr_min = to_f32(lr_min);
     s->schedule.period = int(std::clamp<int64_t>(period, -1, 1 << 30));
-    std::string problem = validate_schedule(s->schedule, float(lr_max));
+    std::string problem = validate_schedule(s->schedule, to_f32(lr_max));
     if (cosine && period <= 0) problem = str("period is ", period, ": expected a positive number of epochs");
     if (!problem.empty()) {
         push_error(where, problem);

@@ -11,10 +11,10 @@
 namespace lk::api {
 
 LearnKit::LearnKit()
-    : nn_(make_owned<LearnKitNN>()),
-      data_(make_owned<LearnKitData>()),
-      evaluate_(make_owned<LearnKitEvaluate>()),
-      serialize_(make_owned<LearnKitSerialize>()) {}
+    : nn_(make_owned<LearnKitNN>("LearnKit.nn")),
+      data_(make_owned<LearnKitData>("LearnKit.data")),
+      evaluate_(make_owned<LearnKitEvaluate>("LearnKit.evaluate")),
+      serialize_(make_owned<LearnKitSerialize>("LearnKit.serialize")) {}
 
 LearnKit::~LearnKit() {
     destroy_owned(nn_);
@@ -132,11 +132,11 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
             ok = optimizer_from_name(v.as_string().utf8(), &o);
             if (ok) t->optimizer = default_optimizer(o);  // the spec's own defaults, not another's
         } else if (k == "optimizer" && type == GDEXTENSION_VARIANT_TYPE_OBJECT) {
-            ExtRef<LKOptimizer> o = ExtRef<LKOptimizer>::from_object(v.as_object());
+            ExtRef<LKOptimizer> o = ExtRef<LKOptimizer>::from_variant(v);
             ok = bool(o);
             if (ok) t->optimizer = o;
         } else if (k == "schedule" && (type == GDEXTENSION_VARIANT_TYPE_OBJECT || v.is_nil())) {
-            t->schedule = ExtRef<LKSchedule>::from_object(v.as_object());
+            t->schedule = ExtRef<LKSchedule>::from_variant(v);
             ok = v.is_nil() || bool(t->schedule);
         } else if (k == "learning_rate" && v.is_number()) {
             t->learning_rate = v.as_double();

@@ -1,6 +1,7 @@
 #include "api/learnkit_nn.hpp"
 
 #include "api/factories.hpp"
+#include "core/f32.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -12,7 +13,7 @@ ExtRef<LKSchedule> LearnKitSchedular::constant(double learning_rate) {
     return make_schedule(false, learning_rate, 0, 0.0, "nn.schedular.constant");
 }
 
-LearnKitNN::LearnKitNN() : schedular_(make_owned<LearnKitSchedular>()) {}
+LearnKitNN::LearnKitNN() : schedular_(make_owned<LearnKitSchedular>("LearnKit.nn.schedular")) {}
 LearnKitNN::~LearnKitNN() { destroy_owned(schedular_); }
 
 namespace {
@@ -83,7 +84,7 @@ ExtRef<LKTrainer> LearnKitNN::trainer(const ExtRef<LKNetwork>& network, const gd
                                       optimizer->hyper.epsilon, optimizer->hyper.momentum,
                                       optimizer->hyper.weight_decay, optimizer->clip_norm, where);
     }
-    if (t->optimizer && lambda_l2 > 0.0) t->optimizer->hyper.weight_decay = float(lambda_l2);
+    if (t->optimizer && lambda_l2 > 0.0) t->optimizer->hyper.weight_decay = to_f32(lambda_l2);
     return t;
 }
 

@@ -30,11 +30,16 @@ private:
 };
 
 // Owned sub-objects of the singleton: plain Objects created through ClassDB, destroyed with their owner.
-template <class T> T* make_owned() {
-    return static_cast<T*>(ext::instance_of(ext::construct(T::CLASS_NAME), T::CLASS_NAME));
+// `as` names the object for scripts ("LearnKit.nn"): a script's free() of it is refused (godot/registry.cpp).
+template <class T> T* make_owned(const char* as) {
+    T* object = static_cast<T*>(ext::instance_of(ext::construct(T::CLASS_NAME), T::CLASS_NAME));
+    if (object) object->_owned_as = as;
+    return object;
 }
 template <class T> void destroy_owned(T* object) {
-    if (object) gdx::object_destroy(object->owner());
+    if (!object) return;
+    object->_owned_as.clear();  // the owner's own destruction: let it go
+    gdx::object_destroy(object->owner());
 }
 
 }  // namespace lk::api

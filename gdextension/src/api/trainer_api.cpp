@@ -6,6 +6,7 @@
 #include "api/backends.hpp"
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
+#include "api/float_checks.hpp"
 #include "core/validate.hpp"
 #include "glue.hpp"
 #include "godot/log.hpp"
@@ -25,7 +26,7 @@ void LKOptimizer::set_kind(const gd::String& value) {
 double LKSchedule::learning_rate_at(int64_t epoch) const {
     // Clamped, not truncated: epoch 4294967296 is past any period, not epoch 0.
     const int e = int(std::clamp<int64_t>(epoch, 0, INT32_MAX));
-    return lk::learning_rate_at(schedule, float(lr_max), e, schedule.period);
+    return lk::learning_rate_at(schedule, to_f32(lr_max), e, schedule.period);
 }
 
 gd::PackedFloat32Array LKHistory::get_loss() const {
@@ -100,10 +101,10 @@ bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
     *cfg = TrainConfig::for_optimizer(kind);
     if (optimizer) {
         cfg->hyper = optimizer->hyper;
-        cfg->clip_norm = float(optimizer->clip_norm);
+        cfg->clip_norm = to_f32(optimizer->clip_norm);
     }
     cfg->loss = loss;
-    cfg->learning_rate = float(schedule ? schedule->lr_max : learning_rate);
+    cfg->learning_rate = to_f32(schedule ? schedule->lr_max : learning_rate);
     if (schedule) cfg->schedule = schedule->schedule;
     cfg->epochs = int(std::min<int64_t>(epochs, 1 << 30));
     cfg->batch_size = int(std::min<int64_t>(batch_size, 1 << 30));

@@ -1,5 +1,6 @@
 // LKOptimizer, LKSchedule, LKHistory and LKTrainer: the GDScript face of core/trainer.hpp.
 #pragma once
+#include "api/float_checks.hpp"
 #include "api/network_api.hpp"
 #include "core/schedule.hpp"
 #include "core/session.hpp"
@@ -16,17 +17,19 @@ public:
     gd::String get_kind() const { return gd::String(optimizer_info(kind).name); }
     void set_kind(const gd::String& value);
     double get_beta1() const { return hyper.beta1; }
-    void set_beta1(double v) { hyper.beta1 = float(v); }
+    void set_beta1(double v) { set_f32(&hyper.beta1, v, "LKOptimizer.beta1"); }
     double get_beta2() const { return hyper.beta2; }
-    void set_beta2(double v) { hyper.beta2 = float(v); }
+    void set_beta2(double v) { set_f32(&hyper.beta2, v, "LKOptimizer.beta2"); }
     double get_epsilon() const { return hyper.epsilon; }
-    void set_epsilon(double v) { hyper.epsilon = float(v); }
+    void set_epsilon(double v) { set_f32(&hyper.epsilon, v, "LKOptimizer.epsilon"); }
     double get_momentum() const { return hyper.momentum; }
-    void set_momentum(double v) { hyper.momentum = float(v); }
+    void set_momentum(double v) { set_f32(&hyper.momentum, v, "LKOptimizer.momentum"); }
     double get_weight_decay() const { return hyper.weight_decay; }
-    void set_weight_decay(double v) { hyper.weight_decay = float(v); }
+    void set_weight_decay(double v) { set_f32(&hyper.weight_decay, v, "LKOptimizer.weight_decay"); }
     double get_clip_norm() const { return clip_norm; }
-    void set_clip_norm(double v) { clip_norm = v; }
+    void set_clip_norm(double v) {
+        if (check_f32(v, "LKOptimizer.clip_norm")) clip_norm = v;  // used as a float32
+    }
 };
 
 class LKSchedule : public ExtensionObject {

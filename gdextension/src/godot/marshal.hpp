@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "godot/extension_object.hpp"
+#include "godot/log.hpp"
 
 namespace lk::marshal {
 
@@ -114,7 +115,65 @@ bool arg_from_variant(const gd::Variant& v, int32_t index, T* out, GDExtensionCa
     return false;
 }
 
-// A wrong-class object passed through a Variant call becomes null; the method reports it by name.
+// Object arguments of the generated methods. A value that is not null and not a live object of exactly the
+// expected class (another LearnKit class, an engine or script object, a freed object) is refused with one
+// uniform error naming the method, the argument, what it got and what it expects. What happens next depends on
+// whether null means something for that argument (the generator decides, see templates/glue):
+enum class Refusal {
+    READ_AS_NULL,  // null is invalid there too: the method runs and fails the way it does for null
+    CALL_REFUSED,  // null is a valid value (a null default): the call does not happen
+    KEEP_VALUE,    // a property setter: the property keeps its value
+};
+template <class T> struct ObjectClass;
+template <class T> struct ObjectClass<ExtRef<T>> { using type = T; };
+template <class T> struct ObjectClass<T*> { using type = T; };
+
+inline void report_refused(const char* where, const char* arg, const std::string& got, const char* expected,
+                           Refusal refusal) {
+    const char* article = expected[0] == 'L' ? "an " : "a ";  // "an LKNetwork"
+    const char* outcome = refusal == Refusal::READ_AS_NULL ? "read as null"
+                          : refusal == Refusal::CALL_REFUSED ? "the call is refused" : "the property keeps its value";
+    if (refusal == Refusal::KEEP_VALUE) {
+        push_error(where, str("set to ", got, ": expected ", article, expected, " or null; ", outcome));
+    } else {
+        push_error(where, str("argument '", arg, "' is ", got, ": expected ", article, expected,
+                              refusal == Refusal::CALL_REFUSED ? " or null; " : "; ", outcome));
+    }
+}
+
+// ptrcall: the slot holds an Object* (possibly NULL, godot#86478); it is looked up, never dereferenced.
+template <class T> T object_from_ptr(const void* p, const char* where, const char* arg, Refusal refusal,
+                                     bool* refused) {
+    using C = typename ObjectClass<T>::type;
+    const GDExtensionObjectPtr object = p ? *static_cast<const GDExtensionObjectPtr*>(p) : nullptr;
+    const std::string got = ext::describe_refused(object, C::CLASS_NAME);
+    if (got.empty()) return Codec<T>::from_ptr(p);
+    report_refused(where, arg, got, C::CLASS_NAME, refusal);
+    *refused = true;
+    return T{};
+}
+
+// Variant call: another Variant type is Godot's own call error (like any typed argument); an object is checked.
+template <class T> bool object_from_variant(const gd::Variant& v, int32_t index, const char* where, const char* arg,
+                                            Refusal refusal, T* out, bool* refused, GDExtensionCallError* err) {
+    using C = typename ObjectClass<T>::type;
+    if (!v.is_nil() && v.get_type() != GDEXTENSION_VARIANT_TYPE_OBJECT) {
+        err->error = GDEXTENSION_CALL_ERROR_INVALID_ARGUMENT;
+        err->argument = index;
+        err->expected = GDEXTENSION_VARIANT_TYPE_OBJECT;
+        return false;
+    }
+    const std::string got = ext::describe_refused(v, C::CLASS_NAME);
+    if (got.empty()) {
+        *out = Codec<T>::from_variant(v);
+    } else {
+        report_refused(where, arg, got, C::CLASS_NAME, refusal);
+        *refused = true;
+        *out = T{};
+    }
+    return true;
+}
+
 inline void write_return(GDExtensionVariantPtr r, const gd::Variant& v) { gdx::variant_new_copy(r, v.ptr()); }
 
 }  // namespace lk::marshal

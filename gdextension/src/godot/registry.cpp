@@ -2,6 +2,8 @@
 
 #include <deque>
 
+#include "godot/log.hpp"
+
 namespace lk::reg {
 
 namespace {
@@ -25,6 +27,24 @@ void* no_binding(void*, void*) { return nullptr; }
 void free_binding(void*, void*, void*) {}
 GDExtensionBool reference_binding(void*, void*, GDExtensionBool) { return 1; }
 const GDExtensionInstanceBindingCallbacks BINDING_CALLBACKS = {no_binding, free_binding, reference_binding};
+
+constexpr int32_t NOTIFICATION_PREDELETE = 1;  // core/object/object.h
+
+// Object.free() on an object another object of ours owns (LearnKit.nn...) would leave its owner with a dangling
+// pointer. Godot's memdelete() asks the object first: Object::_predelete() sends NOTIFICATION_PREDELETE and keeps
+// the object when a receiver calls cancel_free() ("If this method is called during NOTIFICATION_PREDELETE, this
+// object will reject being freed and will remain allocated", docs.godotengine.org/en/4.5/classes/class_object.html
+// #class-object-method-cancel-free; core/object/object.cpp, Object::_predelete). The owner's own destruction
+// clears _owned_as first (api/learnkit_nn.hpp, destroy_owned).
+void notification(GDExtensionClassInstancePtr instance, int32_t what, GDExtensionBool) {
+    auto* inst = static_cast<ExtensionObject*>(instance);
+    if (what != NOTIFICATION_PREDELETE || inst->_owned_as.empty()) return;
+    const bool singleton = inst->_owned_as == inst->class_name();
+    push_error("free", str(inst->_owned_as, singleton ? " is the engine singleton, freed when the extension unloads"
+                                                      : " belongs to the LearnKit singleton and is freed with it",
+                           ": free() refused, the object stays valid"));
+    gd::Object(inst->owner()).cancel_free();
+}
 }  // namespace
 
 void register_class(const char* name, const char* parent, GDExtensionClassCreateInstance2 create,
@@ -36,6 +56,7 @@ void register_class(const char* name, const char* parent, GDExtensionClassCreate
     info.is_runtime = 0;  // usable from @tool scripts in the editor too
     info.create_instance_func = create;
     info.free_instance_func = free_fn;
+    info.notification_func = notification;
     gd::StringName cls(name), par(parent);
     gdx::classdb_register_extension_class5(gdx::library, cls.ptr(), par.ptr(), &info);
 }
@@ -101,7 +122,8 @@ GDExtensionObjectPtr attach_instance(const char* class_name, const char* parent,
     gd::StringName par(parent), cls(class_name);
     GDExtensionObjectPtr obj = gdx::classdb_construct_object2(par.ptr());
     instance->_owner = obj;
-    instance->_class = class_name;
+    instance->_class = class_name;  // a string literal of the generated glue: lives as long as the library
+    ext::track(obj, instance);
     gdx::object_set_instance(obj, cls.ptr(), instance);
     gdx::object_set_instance_binding(obj, gdx::library, instance, &BINDING_CALLBACKS);
     // Godot 4.4+ leaves POSTINITIALIZE to the extension (godot#91018).
@@ -110,7 +132,9 @@ GDExtensionObjectPtr attach_instance(const char* class_name, const char* parent,
 }
 
 void free_instance(void*, GDExtensionClassInstancePtr instance) {
-    delete static_cast<ExtensionObject*>(instance);
+    auto* inst = static_cast<ExtensionObject*>(instance);
+    ext::untrack(inst);
+    delete inst;
 }
 
 }  // namespace lk::reg
