@@ -25,6 +25,7 @@ GEN = BUILD / "gen"
 ADDON = ROOT / "godot_project" / "addons" / "learnkit"
 GODOT = ROOT / "tools" / "godot"
 PY = sys.executable
+SANITIZERS = {"address", "undefined", "leak"}
 
 
 def scrubbed_env() -> dict[str, str]:
@@ -46,10 +47,17 @@ def build(env, arguments) -> None:
     opts.Add(BoolVariable("dev_build", "debug symbols, no optimisation, assertions", False))
     opts.Add(EnumVariable("platform", "target platform", "linux", ("linux",)))
     opts.Add(EnumVariable("arch", "target architecture", "x86_64", ("x86_64",)))
+    opts.Add("sanitize", "comma-separated g++ sanitizers, e.g. address,undefined (run with tools/sanitize_run.sh)",
+             "")
     opts.Update(env)
     unknown = opts.UnknownVariables()
     if unknown:
-        print(f"scons: unknown option(s) {', '.join(unknown)}; known: target, dev_build, platform, arch")
+        print(f"scons: unknown option(s) {', '.join(unknown)}; known: target, dev_build, platform, arch, sanitize")
+        Exit(2)
+    sanitizers = sorted(filter(None, env["sanitize"].split(",")))
+    if set(sanitizers) - SANITIZERS:
+        print(f"scons: unknown sanitizer(s) {', '.join(sorted(set(sanitizers) - SANITIZERS))}; "
+              f"known: {', '.join(sorted(SANITIZERS))}")
         Exit(2)
 
     # 1. Godot's own description of itself: the interface header/JSON and the API JSON (once; `scons -c` redoes).
@@ -80,10 +88,16 @@ def build(env, arguments) -> None:
         env.Append(CXXFLAGS=["-O0", "-g3"], CPPDEFINES=["DEV_ENABLED"])
     else:
         env.Append(CXXFLAGS=["-O3" if env["target"] == "template_release" else "-O2", "-g0"], CPPDEFINES=["NDEBUG"])
+    if sanitizers:
+        # Instrumented for tools/sanitize_run.sh: frame pointers and line info for readable reports; the first
+        # UBSan finding aborts (a report that scrolls by must not pass a test run).
+        flags = [f"-fsanitize={','.join(sanitizers)}", "-fno-omit-frame-pointer", "-g", "-fno-sanitize-recover=all"]
+        env.Append(CXXFLAGS=flags, LINKFLAGS=flags)
     # Static libstdc++ so the library runs on older systems, but its symbols stay private: exported, they mix
     # with the libstdc++ Godot loads, and e.g. number formatting in std::ostringstream silently fails.
     env.Append(LINKFLAGS=["-Wl,--no-undefined", "-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"])
-    variant = BUILD / "obj" / f"{env['target']}{'.dev' if env['dev_build'] else ''}"
+    flavour = f"{env['target']}{'.dev' if env['dev_build'] else ''}{'.san' if sanitizers else ''}"
+    variant = BUILD / "obj" / flavour
     sources = []
     for src in sorted((ROOT / "gdextension" / "src").rglob("*.cpp")):
         sources.append(env.SharedObject(str(variant / src.relative_to(ROOT / "gdextension" / "src").with_suffix(".os")),
@@ -92,12 +106,14 @@ def build(env, arguments) -> None:
         if gen.endswith(".cpp"):
             rel = Path(gen).relative_to(GEN)
             sources.append(env.SharedObject(str(variant / "gen" / rel.with_suffix(".os")), gen))
-    libname = f"liblearnkit.{env['platform']}.{env['target']}{'.dev' if env['dev_build'] else ''}.{env['arch']}.so"
+    libname = f"liblearnkit.{env['platform']}.{flavour}.{env['arch']}.so"
     lib = env.SharedLibrary(str(BUILD / "bin" / libname), sources, SHLIBPREFIX="", SHLIBSUFFIX="")
 
     # 4. Install into the addon, next to a .gdextension whose compatibility_minimum matches the interface used.
     installed = env.InstallAs(str(ADDON / "bin" / libname), lib)
-    gdext = env.Command(str(ADDON / "learnkit.gdextension"), [str(GEN / "godot" / "gdx_interface.hpp")],
+    # The library's name is a source too: a sanitize=... build points the file at its own library, and the
+    # next plain build points it back.
+    gdext = env.Command(str(ADDON / "learnkit.gdextension"), [str(GEN / "godot" / "gdx_interface.hpp"), env.Value(libname)],
                         lambda target, source, env: _write_gdextension(Path(str(target[0])), libname))
     env.Depends(gdext, installed)
     # `scons -c` leaves nothing generated behind: the whole build/ folder (dumps, generated code, objects) too.

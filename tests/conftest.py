@@ -76,7 +76,7 @@ def run_cases(cases: list[dict], headless: bool) -> Results:
             outputs.append(output)
             results.exit_codes.append(rc)
             if rc == 0 and out_path.exists():
-                for r in json.loads(out_path.read_text()):
+                for r in json.loads(out_path.read_text(), strict=False):  # Godot writes control characters raw
                     results[r["id"]] = r
                 remaining = []
                 break
@@ -111,7 +111,7 @@ def read_progress(path: Path) -> tuple[dict[str, dict], str | None]:
     if path.exists():
         for line in path.read_text().splitlines():
             try:
-                event = json.loads(line)
+                event = json.loads(line, strict=False)
             except json.JSONDecodeError:
                 break  # A line cut short by the crash.
             if "start" in event:

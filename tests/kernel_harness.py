@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -202,6 +203,13 @@ _CTYPES = {"P": np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS"),
            None: None}
 
 
+# LEARNKIT_SANITIZE=address,undefined (set by tools/sanitize_run.sh, which also preloads libasan into pytest):
+# the kernels are built instrumented, so an out-of-bounds read or undefined behaviour aborts the test run.
+SANITIZE = [s for s in os.environ.get("LEARNKIT_SANITIZE", "").split(",") if s]
+SANITIZE_FLAGS = [f"-fsanitize={','.join(SANITIZE)}", "-fno-omit-frame-pointer", "-g",
+                  "-fno-sanitize-recover=all"] if SANITIZE else []
+
+
 def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     """Compiles the generated kernels in `out` (a folder named kernels, as under build/gen) and the builders with
     the test wrapper into lib<name>.so and loads it."""
@@ -211,11 +219,13 @@ def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     wrapper = wrapper.replace("HYPER_FROM_ARRAY", " ".join(f"h.{n} = hyper[{i}];" for i, n in enumerate(HYPER)))
     (out / "wrapper.cpp").write_text(wrapper, encoding="utf-8")
     so = out / f"lib{name}.so"
-    cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *defines,
+    cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *SANITIZE_FLAGS, *defines,
            f"-I{REPO / 'gdextension' / 'src'}", f"-I{out.parent}", str(out / "kernels.cpp"),
            str(out / "cpu_kernels.cpp"), str(REPO / "gdextension" / "src" / "core" / "kernel_builders.cpp"),
            str(out / "wrapper.cpp"), "-o", str(so)]
-    result = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    # Not g++ itself under a preloaded sanitizer runtime (tools/sanitize_run.sh preloads it into pytest).
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    result = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     dll = ctypes.CDLL(str(so))
     for fn_name, (res, args) in _SIGNATURES.items():

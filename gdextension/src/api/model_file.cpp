@@ -123,7 +123,14 @@ bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
         if (a != Activation::IDENTITY) {
             Attrs aa;
             aa.set("activation", std::string(activation_info(a).name)).set("alpha", alpha.as_double());
-            m->add(make_op("activation", aa, &e), {t});
+            // The op refuses what the check above lets through (|alpha| > 1e30): a null op in the model
+            // crashed at once (found by tests/test_model_fuzz.py, "alpha": 1e39).
+            std::unique_ptr<Op> op = make_op("activation", aa, &e);
+            if (!op) {
+                *err = str(who, ": ", e);
+                return false;
+            }
+            m->add(std::move(op), {t});
         }
     }
     if (!m->validate().empty()) {
@@ -150,8 +157,9 @@ bool read_op(const gd::Variant& entry, int64_t i, Model* m, gd::Dictionary* tens
     gd::Dictionary o = entry.as_dictionary();
     const gd::Variant type = get(o, "type"), name = get(o, "name"), inputs = get(o, "inputs"),
                       settings = get(o, "settings"), t = get(o, "tensors");
-    if (name.get_type() != GDEXTENSION_VARIANT_TYPE_STRING) {
-        *err = str(who, ".name is ", quote(name), ": expected a String");
+    // NOTE: "" would load as a generated name ("dense_0"), not as written (found by tests/test_model_fuzz.py).
+    if (name.get_type() != GDEXTENSION_VARIANT_TYPE_STRING || name.as_string().length() == 0) {
+        *err = str(who, ".name is ", quote(name), ": expected a non-empty String");
         return false;
     }
     who = str(who, " \"", name.describe(), "\"");
@@ -171,6 +179,12 @@ bool read_op(const gd::Variant& entry, int64_t i, Model* m, gd::Dictionary* tens
     }
     std::vector<TensorId> ins;
     gd::Array ia = inputs.as_array();
+    // NOTE: Model::add() reads no inputs as "the previous op's output": a file that lists none would load
+    // with an input it does not name (found by tests/test_model_fuzz.py, "inputs": []).
+    if (ia.size() == 0) {
+        *err = str(who, " has inputs []: expected the ids of the tensors it reads");
+        return false;
+    }
     for (int64_t k = 0; k < ia.size(); ++k) {
         int64_t id = 0;
         if (!whole(ia[k], 0, double(i), &id)) {
@@ -228,6 +242,13 @@ bool from_v2(const gd::Dictionary& doc, Model* m, std::string* err) {
     // An empty network (LKNetwork.new(), what the inspector's "New LKNetwork" makes) saves and loads as such.
     if (ops_v.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY && ops_v.as_array().size() == 0 &&
         shape_v.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY && shape_v.as_array().size() == 0) {
+        // Its output is tensor 0 (what get_model() writes); another id names a tensor it does not have.
+        const gd::Variant out = get(doc, "output");
+        int64_t id = 0;
+        if (!out.is_nil() && !whole(out, 0, 0, &id)) {
+            *err = str("has output ", quote(out), " and no ops: expected 0");
+            return false;
+        }
         return true;
     }
     if (shape_v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || shape_v.as_array().size() < 1 ||

@@ -8,6 +8,31 @@
 
 namespace lk::api {
 
+namespace {
+
+// The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF) or is a NUL, else n. Godot's own decoding replaces such bytes and goes on,
+// so a corrupted op name or key would load as something the file does not say (found by
+// tests/test_model_fuzz.py: a byte 0xED in the key "device" loaded the model with device "auto").
+size_t bad_utf8_at(const uint8_t* b, size_t n) {
+    for (size_t i = 0; i < n;) {
+        const uint8_t c = b[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (c == 0 || len == 0 || i + len > n) return i;
+        uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+        for (size_t k = 1; k < len; ++k) {
+            if ((b[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (b[i + k] & 0x3F);
+        }
+        const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += len;
+    }
+    return n;
+}
+
+}  // namespace
+
 int64_t LearnKitSerialize::export_network(const ExtRef<LKNetwork>& network, const gd::String& path) {
     const char* where = "serialize.export";
     if (!network) {
@@ -40,11 +65,23 @@ ExtRef<LKNetwork> LearnKitSerialize::import_network(const gd::String& path) {
                               "): expected a file written by LearnKit.serialize.export()"));
         return {};
     }
-    gd::String text = file->get_as_text();
+    const gd::PackedByteArray bytes = file->get_buffer(file->get_length());
     file->close();
-    const gd::Variant parsed = gd::JSON::parse_string(text);
-    gd::Dictionary doc;
-    if (parsed.get_type() == GDEXTENSION_VARIANT_TYPE_DICTIONARY) doc = parsed.as_dictionary();
+    const size_t size = size_t(bytes.size());
+    const size_t bad = size ? bad_utf8_at(bytes.data(), size) : 0;
+    if (bad != size) {
+        push_error(where, str("\"", p, "\" is not UTF-8 text (byte ", int(bytes.data()[bad]), " at offset ", bad,
+                              "): expected a file written by LearnKit.serialize.export()"));
+        return {};
+    }
+    const gd::Variant parsed =
+        gd::JSON::parse_string(gd::String(std::string(reinterpret_cast<const char*>(bytes.data()), size)));
+    if (parsed.get_type() != GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+        push_error(where, str("\"", p, "\" is not a JSON object: expected a file written by "
+                              "LearnKit.serialize.export()"));
+        return {};
+    }
+    const gd::Dictionary doc = parsed.as_dictionary();
     ExtRef<LKNetwork> net = ExtRef<LKNetwork>::create();
     std::string err;
     if (!model_from_dict(doc, &net->net, &net->device, &err)) {
