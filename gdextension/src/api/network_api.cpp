@@ -6,6 +6,7 @@
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/model_file.hpp"
+#include "core/arena_layout.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
@@ -201,7 +202,8 @@ int64_t LKNetwork::initialize(const gd::String& init, int64_t seed) {
     return gd::OK;
 }
 
-bool LKNetwork::run_forward(const std::vector<float>& X, size_t rows, std::vector<float>* Y, const char* where) {
+bool LKNetwork::run_forward(const std::vector<float>& X, size_t rows, std::vector<float>* Y, const char* where,
+                            std::vector<std::vector<float>>* tensors) {
     const std::string& problem = net.validate();
     if (!problem.empty()) {
         push_error(where, problem);
@@ -211,7 +213,7 @@ bool LKNetwork::run_forward(const std::vector<float>& X, size_t rows, std::vecto
     Backend* backend = choose_backend(device, net, rows, where, runner_);
     if (!backend) return false;
     std::string err;
-    if (!runner_.predict(net, X.data(), rows, *backend, Y, &err)) {
+    if (!runner_.predict(net, X.data(), rows, *backend, Y, &err, tensors)) {
         push_error(where, err);
         return false;
     }
@@ -248,6 +250,62 @@ gd::PackedFloat32Array LKNetwork::predict_flat(const gd::PackedFloat32Array& dat
     std::vector<float> X(data.data(), data.data() + data.size()), Y;
     if (!run_forward(X, size_t(rows), &Y, where)) return gd::PackedFloat32Array();
     return to_packed(Y.data(), Y.size());
+}
+
+gd::Array LKNetwork::forward_trace(const gd::PackedFloat32Array& input) {
+    const char* where = "LKNetwork.forward_trace";
+    const std::string bad = check_matrix("input", input.data(), size_t(input.size()), 1, net.input_width());
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return gd::Array();
+    }
+    std::vector<float> X(input.data(), input.data() + input.size()), Y;
+    std::vector<std::vector<float>> tensors;
+    if (!run_forward(X, 1, &Y, where, &tensors)) return gd::Array();
+    gd::Array out;
+    for (size_t t = 0; t < net.tensor_count(); ++t) {
+        const TensorInfo& info = net.tensor(TensorId(t));
+        gd::Dictionary d;
+        d[gd::Variant("name")] = gd::Variant(info.name);
+        d[gd::Variant("type")] = gd::Variant(info.producer < 0 ? "input" : net.op(size_t(info.producer)).type());
+        gd::Array shape;
+        for (int k = 0; k < info.shape.rank; ++k) shape.push_back(gd::Variant(int64_t(info.shape.dims[k])));
+        d[gd::Variant("shape")] = gd::Variant(shape);
+        d[gd::Variant("values")] = gd::Variant(to_packed(tensors[t].data(), tensors[t].size()));
+        out.push_back(gd::Variant(d));
+    }
+    return out;
+}
+
+gd::Dictionary LKNetwork::estimate_size(int64_t batch_size) {
+    const char* where = "LKNetwork.estimate_size";
+    if (!net.validate().empty()) {
+        push_error(where, net.validate());
+        return gd::Dictionary();
+    }
+    if (batch_size < 1 || batch_size > (int64_t(1) << 24)) {
+        push_error(where, str("batch_size is ", batch_size, ": expected 1 to 16777216"));
+        return gd::Dictionary();
+    }
+    // The arenas a session would lay out: predicting batch_size rows, and training on batches of that size with
+    // Adam (two state floats per parameter; most optimizers need at most that).
+    LayoutSpec pred, train;
+    pred.batch_rows = train.batch_rows = uint32_t(batch_size);
+    train.loss_slots = 64;
+    train.state_per_param = 2;
+    train.grads = true;
+    ArenaLayout lp, lt;
+    std::string err;
+    const bool ok_pred = make_layout(net, pred, &lp, &err), ok_train = make_layout(net, train, &lt, &err);
+    const gd::String json = gd::JSON::stringify(gd::Variant(model_to_dict(net, device)), gd::String(""), false, true);
+    gd::Dictionary d;
+    d[gd::Variant("parameters")] = gd::Variant(int64_t(net.param_count()));
+    d[gd::Variant("buffers")] = gd::Variant(int64_t(net.buffer_count()));
+    d[gd::Variant("parameter_bytes")] = gd::Variant(int64_t(4 * (net.param_count() + net.buffer_count())));
+    d[gd::Variant("file_bytes")] = gd::Variant(int64_t(json.utf8().size()));
+    d[gd::Variant("predict_bytes")] = gd::Variant(ok_pred ? int64_t(4 * lp.floats) : int64_t(-1));
+    d[gd::Variant("train_bytes")] = gd::Variant(ok_train ? int64_t(4 * lt.floats) : int64_t(-1));
+    return d;
 }
 
 }  // namespace lk::api

@@ -59,9 +59,12 @@ public:
     int64_t initialize(const gd::String& init, int64_t seed);
     gd::Array predict(const gd::Array& inputs);
     gd::PackedFloat32Array predict_flat(const gd::PackedFloat32Array& data, int64_t rows);
+    gd::Array forward_trace(const gd::PackedFloat32Array& input);
+    gd::Dictionary estimate_size(int64_t batch_size);
 
     // Shared by predict(), predict_flat() and the evaluate helpers; false after reporting an error.
-    bool run_forward(const std::vector<float>& X, size_t rows, std::vector<float>* Y, const char* where);
+    bool run_forward(const std::vector<float>& X, size_t rows, std::vector<float>* Y, const char* where,
+                     std::vector<std::vector<float>>* tensors = nullptr);
 
 private:
     // Forward passes only (holds the device-side parameter cache). Predictions on one network from several

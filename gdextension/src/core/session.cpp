@@ -376,7 +376,7 @@ bool Session::gradients(Model& net, const float* X, const float* T, size_t rows,
 }
 
 bool Session::predict(const Model& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
-                      std::string* err) {
+                      std::string* err, std::vector<std::vector<float>>* tensors) {
     std::string e = net.validate();
     if (e.empty()) e = check_matrix("X", X, X ? rows * net.input_width() : 0, rows, net.input_width());
     if (!e.empty()) return fail(err, e);
@@ -393,6 +393,10 @@ bool Session::predict(const Model& net, const float* X, size_t rows, Backend& ba
     if (!begin(net, spec, backend, &L, err)) return false;
     const uint32_t in = net.input_width(), out = net.output_width();
     Y->resize(rows * out);
+    if (tensors) {
+        tensors->assign(net.tensor_count(), {});
+        (*tensors)[0].assign(X, X + rows * in);
+    }
     for (size_t r0 = 0; r0 < rows; r0 += chunk) {
         const uint32_t m = uint32_t(std::min<size_t>(chunk, rows - r0));
         backend.upload(L.batch_x, X + r0 * in, size_t(m) * in);
@@ -400,6 +404,12 @@ bool Session::predict(const Model& net, const float* X, size_t rows, Backend& ba
         plan_forward(net, L, m, Mode::EVAL, 0, &calls_, allow_op_fusion);
         backend.run(calls_.data(), calls_.size());
         backend.download(L.output(), Y->data() + r0 * out, size_t(m) * out);
+        for (size_t t = 1; tensors && t < net.tensor_count(); ++t) {
+            std::vector<float>& v = (*tensors)[t];
+            const size_t width = size_t(net.tensor(TensorId(t)).shape.size());
+            v.resize(v.size() + size_t(m) * width);
+            backend.download(L.value[t], v.data() + v.size() - size_t(m) * width, size_t(m) * width);
+        }
         if (!check_backend(backend, err)) return false;
     }
     end(net, backend, spec.state_per_param > 0);

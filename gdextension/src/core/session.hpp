@@ -103,9 +103,11 @@ public:
     // trainer's (TrainConfig::seed), so that dropout draws the masks the next step() with it would draw.
     bool gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
                    float* loss_value, std::vector<float>* grads, std::string* err, uint64_t seed = 0);
-    // Forward only, in chunks so device memory stays bounded; Y gets rows x output_width values.
+    // Forward only (eval mode), in chunks so device memory stays bounded; Y gets rows x output_width values.
+    // With `tensors`: also every tensor's values, rows x its size each, indexed by tensor id (for views that
+    // show a network's activations).
     bool predict(const Model& net, const float* X, size_t rows, Backend& backend, std::vector<float>* Y,
-                 std::string* err);
+                 std::string* err, std::vector<std::vector<float>>* tensors = nullptr);
 
     void reset_optimizer();
     uint64_t optimizer_steps() const { return t_; }
