@@ -170,6 +170,8 @@ class _Resolver:
         if t.spec == "int":
             return f"int64_t({int(value)})", str(int(value))
         if t.spec == "float":
+            if value != value:  # YAML .nan: "the default of whatever this depends on" (alpha: the activation's)
+                return "double(NAN)", "NAN"
             return f"double({float(value)!r})", repr(float(value))
         if t.spec == "String":
             return f"gd::String({json.dumps(str(value))})", json.dumps(str(value))
