@@ -146,7 +146,7 @@ ACT_REFS: dict[str, ActRef] = {
                            lambda x, p: _where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0),
                            lambda x, p: _tf().hardsigmoid(x)),
     "hard_swish": ActRef(lambda x, p: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0),
-                         lambda x, p: np.select([x < -3.0, x <= 3.0], [0.0, x / 3.0 + 0.5], 1.0),
+                         lambda x, p: np.select([x <= -3.0, x < 3.0], [0.0, x / 3.0 + 0.5], 1.0),
                          lambda x, p: _tf().hardswish(x)),
     "hard_tanh": ActRef(lambda x, p: np.clip(x, p["min_val"], p["max_val"]),
                         lambda x, p: _where((x > p["min_val"]) & (x < p["max_val"]), 1.0, 0.0),

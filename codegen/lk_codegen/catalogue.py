@@ -86,6 +86,7 @@ class Activation:
     aliases: tuple[str, ...] = ()
     torch: str | None = None  # the torch equivalent, for the reference page
     log: bool = False  # row-wise only: log_softmax rather than softmax
+    accurate_to: float = float("inf")  # |x| beyond which the tolerance is not promised (only finiteness)
 
     @property
     def enum_name(self) -> str:
@@ -428,7 +429,8 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
             raise e.fail("elementwise", "expected true or false")
         expression_keys = {"forward", "derivative", "domain", "tolerance"}
         if elementwise:
-            e.check_keys({"name", "doc"} | expression_keys, {"elementwise", "params", "kinks", "aliases", "torch"})
+            e.check_keys({"name", "doc"} | expression_keys, {"elementwise", "params", "kinks", "aliases", "torch",
+                                                              "accurate_to"})
         else:
             e.check_keys({"name", "doc", "elementwise"}, {"aliases", "torch", "log"})
         params_raw = e.data.get("params", {})
@@ -469,8 +471,9 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
                 raise e.fail("kinks", "expected a list of numbers or expressions of the params")
             kinks = tuple(_kink(e, k, set(params)) for k in kinks_raw)
             tolerance = e.tolerance("tolerance")
+        accurate_to = e.number(e.data["accurate_to"], "accurate_to") if "accurate_to" in e.data else float("inf")
         result.append(Activation(e.name, e.text("doc"), elementwise, params, forward, derivative, domain, kinks,
-                                 tolerance, tuple(aliases_raw), torch, log))
+                                 tolerance, tuple(aliases_raw), torch, log, accurate_to))
     if not result or result[0].name != "identity" or not result[0].elementwise:
         raise SpecError(f"{_display(path)}: the first activation must be the elementwise `identity` (it is the "
                         "enum's default and the fallback variant for row-wise activations)")
