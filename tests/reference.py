@@ -77,7 +77,7 @@ def activation_backward(name: str, z: Array, y: Array, grad_y: Array, alpha: flo
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 
 
-def _table(name: str):  # noqa: ANN202 (activation_refs.ActRef)
+def _table(name: str):  # -> activation_refs.ActRef
     from activation_refs import ref
     return ref(name)
 

@@ -100,7 +100,7 @@ class Activation:
         """The kinks for these parameter values (the defaults when None). Kinks are dialect expressions over
         the params (`-lambd`), which are valid Python too."""
         values = {**self.params, **(params or {})}
-        return [float(eval(k, {"__builtins__": {}}, values)) for k in self.kinks]  # noqa: S307 (checked dialect)
+        return [float(eval(k, {"__builtins__": {}}, values)) for k in self.kinks]  # a checked dialect expression
 
 
 @dataclass(frozen=True)
