@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import reference as ref
+from activation_refs import ACT_REFS
+from lk import spec
 
 Array = np.ndarray
 Tensors = dict[int, dict[str, Array]]  # op index -> {parameter or buffer name: values}
@@ -60,6 +62,8 @@ class Graph:
             return [*norm, ("running_mean", (w,), False), ("running_var", (w,), False)]
         if n.type == "layer_norm":
             return norm
+        if n.type == "prelu":
+            return [("weight", (int(n.settings.get("num_parameters", 1)),), True)]
         return []
 
     def with_params(self) -> list[int]:
@@ -85,6 +89,8 @@ def sequential(layers: Sequence[list]) -> Graph:
                 g.add("activation", {"activation": act, "alpha": alpha})
         elif kind == "activation":
             g.add("activation", {"activation": layer[1], "alpha": layer[2]})
+        elif kind == "layer":  # LearnKit.layer(type, settings)
+            g.add(layer[1], dict(layer[2]))
         elif kind == "dropout":
             g.add("dropout", {"p": layer[1]})
         elif kind == "batch_norm":
@@ -113,6 +119,8 @@ def random_tensors(rng: np.random.Generator, g: Graph) -> Tensors:
             if g.nodes[i].type == "dense":
                 fan_in = shape[1] if name == "weight" else 1
                 v = rng.normal(0, 1 / np.sqrt(fan_in) if name == "weight" else 0.1, shape)
+            elif g.nodes[i].type == "prelu":  # slopes away from the initial 0.25, and apart from each other
+                v = rng.uniform(-0.5, 0.8, shape)
             elif name == "weight":
                 v = 1.0 + rng.normal(0, 0.2, shape)
             elif name == "running_var":
@@ -190,7 +198,9 @@ def np_forward(g: Graph, tensors: Tensors, x: Array, train: bool, masks: Masks |
         if n.type == "dense":
             y = a @ p["weight"].T + p["bias"]
         elif n.type == "activation":
-            y = ref.activate(s["activation"], a, s.get("alpha", 0.01))
+            y = ACT_REFS[s["activation"]].forward(a, activation_params(s))
+        elif n.type == "prelu":
+            y = np.where(a > 0.0, a, p["weight"] * a)
         elif n.type == "add":
             y = a + vals[n.inputs[1]]
         elif n.type == "dropout":
@@ -236,20 +246,18 @@ def finite_differences(g: Graph, tensors: Tensors, x: Array, t: Array, loss: str
 
 # --- torch ---------------------------------------------------------------------------------------------------
 
-def torch_activation(name: str, z: Any, alpha: float) -> Any:
-    """The catalogue's activations as torch computes them (one row per entry: a missing row fails only the
-    cases that use that activation)."""
-    import torch
+def activation_params(settings: dict[str, Any]) -> dict[str, float]:
+    """An activation op's parameters from its settings, as the op reads them (core/ops/activation.cpp): the
+    spec's defaults, each overridden by the setting of its name; `alpha` only where a parameter has that name."""
+    return {k: float(settings.get(k, v)) for k, v in spec().activation(settings["activation"]).params.items()}
 
-    table = {
-        "identity": lambda v: v,
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "leaky_relu": lambda v: torch.nn.functional.leaky_relu(v, alpha),
-        "softmax": lambda v: torch.softmax(v, dim=-1),
-    }
-    return table[name](z)
+
+def torch_activation(settings: dict[str, Any], z: Any) -> Any:
+    """The catalogue's activations as torch computes them (the `torch` column of tests/activation_refs.py: a
+    missing row fails only the cases that use that activation)."""
+    row = ACT_REFS[settings["activation"]]
+    assert row.torch is not None, f"{settings['activation']} has no torch equivalent"
+    return row.torch(z, activation_params(settings))
 
 
 def torch_forward(g: Graph, p: dict[int, dict[str, Any]], x: Any, train: bool, masks: Masks | None = None) -> Any:
@@ -265,7 +273,9 @@ def torch_forward(g: Graph, p: dict[int, dict[str, Any]], x: Any, train: bool, m
         if n.type == "dense":
             y = fn.linear(a, q["weight"], q["bias"])
         elif n.type == "activation":
-            y = torch_activation(s["activation"], a, s.get("alpha", 0.01))
+            y = torch_activation(s, a)
+        elif n.type == "prelu":
+            y = fn.prelu(a, q["weight"])
         elif n.type == "add":
             y = a + vals[n.inputs[1]]
         elif n.type == "dropout":

@@ -29,6 +29,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "codegen"))
 
+from activation_refs import ACT_REFS  # noqa: F401 (re-exported for the kernel tests)
 from lk_codegen import catalogue, kernels
 
 F64 = np.ndarray
@@ -55,15 +56,7 @@ def _logsumexp(z: F64) -> F64:
     return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
 
 
-# activation name -> (forward(x, alpha), derivative(x, alpha))
-ACT_REFS: dict[str, tuple[Callable[[F64, float], F64], Callable[[F64, float], F64]]] = {
-    "identity": (lambda x, a: x, lambda x, a: np.ones_like(x)),
-    "sigmoid": (lambda x, a: _sigmoid(x), lambda x, a: _sigmoid(x) * (1.0 - _sigmoid(x))),
-    "tanh": (lambda x, a: np.tanh(x), lambda x, a: 1.0 - np.tanh(x) ** 2),
-    "relu": (lambda x, a: np.maximum(x, 0.0), lambda x, a: (x > 0.0).astype(float)),
-    "leaky_relu": (lambda x, a: np.where(x > 0.0, x, a * x), lambda x, a: np.where(x > 0.0, 1.0, a)),
-    "softmax": (lambda x, a: _softmax(x), lambda x, a: np.ones_like(x)),  # row-wise: see test_softmax_*
-}
+# The activations' reference table lives in tests/activation_refs.py (ACT_REFS, re-exported here).
 
 
 def _log_floor(v: F64) -> F64:
@@ -114,6 +107,19 @@ INIT_REFS = {"kaiming": (False, lambda fi, fo: math.sqrt(2.0 / fi)),
              "xavier": (True, lambda fi, fo: math.sqrt(6.0 / (fi + fo)))}
 
 
+def act_params(act: str | catalogue.Activation, values: dict[str, float] | None = None) -> np.ndarray:
+    """The ActParams of an activation for the w_* wrappers: its spec defaults, overridden by `values`."""
+    entry = CAT.activation(act) if isinstance(act, str) else act
+    merged = {**entry.params, **(values or {})}
+    out = np.zeros(catalogue.ACT_PARAM_SLOTS, np.float32)
+    for k, name in enumerate(entry.params):
+        out[k] = merged[name]
+    return out
+
+
+NO_PARAMS = np.zeros(catalogue.ACT_PARAM_SLOTS, np.float32)
+
+
 # ---- Building and calling the generated library -----------------------------------------------------------
 
 WRAPPER = r"""
@@ -132,6 +138,9 @@ const char* w_act_name(int i) { return activation_info(Activation(i)).name; }
 const char* w_act_enum(int i) { return activation_info(Activation(i)).enum_name; }
 int w_act_elementwise(int i) { return activation_info(Activation(i)).elementwise; }
 float w_act_alpha(int i) { return activation_info(Activation(i)).default_alpha; }
+int w_act_params(int i, float* defaults) { const ActivationInfo& a = activation_info(Activation(i)); for (int k = 0; k < ACT_PARAM_SLOTS; ++k) defaults[k] = a.defaults.p[k]; return a.param_count; }
+const char* w_act_param_name(int i, int k) { return activation_info(Activation(i)).param_names[k]; }
+static ActParams act_params(const float* p) { ActParams a; for (int k = 0; k < ACT_PARAM_SLOTS; ++k) a.p[k] = p[k]; return a; }
 int w_act_from_name(const char* n) { Activation a; return activation_from_name(n, &a) ? int(a) : -1; }
 const char* w_loss_name(int i) { return loss_info(Loss(i)).name; }
 int w_loss_link(int i) { return int(loss_info(Loss(i)).fused_activation); }
@@ -145,19 +154,24 @@ const char* w_init_name(int i) { return init_info(Init(i)).name; }
 int w_init_uniform(int i) { return init_info(Init(i)).uniform; }
 int w_init_from_name(const char* n) { Init x; return init_from_name(n, &x) ? int(x) : -1; }
 float w_init_scale(int i, uint32_t fi, uint32_t fo) { return init_scale(Init(i), fi, fo); }
-float w_act_forward(int i, float x, float alpha) { return activation_forward(Activation(i), x, alpha); }
-float w_act_derivative(int i, float x, float y, float alpha) { return activation_derivative(Activation(i), x, y, alpha); }
+float w_act_forward(int i, float x, const float* p) { return activation_forward(Activation(i), x, act_params(p)); }
+float w_act_derivative(int i, float x, float y, const float* p) { return activation_derivative(Activation(i), x, y, act_params(p)); }
 
 void w_gather_rows(float* a, uint32_t* ia, uint32_t src, uint32_t dst, uint32_t idx, uint32_t start, uint32_t rows, uint32_t len) { go(kernels::gather_rows(src, dst, idx, start, rows, len), a, ia); }
-void w_dense_forward(float* a, int act, float alpha, uint32_t x, uint32_t w, uint32_t b, uint32_t z, uint32_t y, uint32_t M, uint32_t N, uint32_t K) { go(kernels::dense_forward(Activation(act), alpha, x, w, b, z, y, M, N, K), a, nullptr); }
+void w_dense_forward(float* a, int act, const float* p, uint32_t x, uint32_t w, uint32_t b, uint32_t z, uint32_t y, uint32_t M, uint32_t N, uint32_t K) { go(kernels::dense_forward(Activation(act), act_params(p), x, w, b, z, y, M, N, K), a, nullptr); }
 void w_softmax_rows(float* a, uint32_t z, uint32_t y, uint32_t rows, uint32_t cols) { go(kernels::softmax_rows(z, y, rows, cols), a, nullptr); }
+void w_row_forward(float* a, int act, uint32_t z, uint32_t y, uint32_t rows, uint32_t cols) { go(kernels::row_forward(Activation(act), z, y, rows, cols), a, nullptr); }
+void w_row_backward(float* a, int act, uint32_t g, uint32_t y, uint32_t out, uint32_t rows, uint32_t cols, int acc) { go(kernels::row_backward(Activation(act), g, y, out, rows, cols, acc != 0), a, nullptr); }
+void w_prelu_forward(float* a, uint32_t x, uint32_t w, uint32_t y, uint32_t rows, uint32_t cols, int shared) { go(kernels::prelu_forward(x, w, y, rows, cols, shared != 0), a, nullptr); }
+void w_prelu_backward_input(float* a, uint32_t g, uint32_t x, uint32_t w, uint32_t out, uint32_t rows, uint32_t cols, int shared, int acc) { go(kernels::prelu_backward_input(g, x, w, out, rows, cols, shared != 0, acc != 0), a, nullptr); }
+void w_prelu_backward_param(float* a, uint32_t g, uint32_t x, uint32_t dw, uint32_t rows, uint32_t cols, int shared, int acc) { go(kernels::prelu_backward_param(g, x, dw, rows, cols, shared != 0, acc != 0), a, nullptr); }
 void w_loss(float* a, int loss, int fused, uint32_t y, uint32_t z, uint32_t t, uint32_t g, uint32_t l, uint32_t rows, uint32_t cols) { go(kernels::loss(Loss(loss), fused != 0, y, z, t, g, l, rows, cols), a, nullptr); }
-void w_act_forward_kernel(float* a, int act, float alpha, uint32_t x, uint32_t y, uint32_t count) { go(kernels::act_forward(Activation(act), alpha, x, y, count), a, nullptr); }
-void w_act_backward(float* a, int act, float alpha, uint32_t g, uint32_t z, uint32_t y, uint32_t out, uint32_t count, int acc) { go(kernels::act_backward(Activation(act), alpha, g, z, y, out, count, acc != 0), a, nullptr); }
+void w_act_forward_kernel(float* a, int act, const float* p, uint32_t x, uint32_t y, uint32_t count) { go(kernels::act_forward(Activation(act), act_params(p), x, y, count), a, nullptr); }
+void w_act_backward(float* a, int act, const float* p, uint32_t g, uint32_t z, uint32_t y, uint32_t out, uint32_t count, int acc) { go(kernels::act_backward(Activation(act), act_params(p), g, z, y, out, count, acc != 0), a, nullptr); }
 void w_softmax_backward(float* a, uint32_t g, uint32_t y, uint32_t out, uint32_t rows, uint32_t cols, int acc) { go(kernels::softmax_backward(g, y, out, rows, cols, acc != 0), a, nullptr); }
 void w_weight_grad(float* a, uint32_t g, uint32_t x, uint32_t dw, uint32_t M, uint32_t N, uint32_t K, int acc) { go(kernels::weight_grad(g, x, dw, M, N, K, acc != 0), a, nullptr); }
 void w_bias_grad(float* a, uint32_t g, uint32_t db, uint32_t rows, uint32_t cols, int acc) { go(kernels::bias_grad(g, db, rows, cols, acc != 0), a, nullptr); }
-void w_dense_backward_input(float* a, int act, float alpha, uint32_t g, uint32_t w, uint32_t z, uint32_t y, uint32_t out, uint32_t M, uint32_t N, uint32_t K, int acc) { go(kernels::dense_backward_input(Activation(act), alpha, g, w, z, y, out, M, N, K, acc != 0), a, nullptr); }
+void w_dense_backward_input(float* a, int act, const float* p, uint32_t g, uint32_t w, uint32_t z, uint32_t y, uint32_t out, uint32_t M, uint32_t N, uint32_t K, int acc) { go(kernels::dense_backward_input(Activation(act), act_params(p), g, w, z, y, out, M, N, K, acc != 0), a, nullptr); }
 void w_fill(float* a, uint32_t off, uint32_t count, float value) { go(kernels::fill(off, count, value), a, nullptr); }
 void w_add(float* a, uint32_t x, uint32_t y, uint32_t out, uint32_t count) { go(kernels::add(x, y, out, count), a, nullptr); }
 void w_copy(float* a, uint32_t x, uint32_t out, uint32_t count, int acc) { go(kernels::copy(x, out, count, acc != 0), a, nullptr); }
@@ -185,12 +199,16 @@ _SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u 
     "w_loss_from_name": ("i", "s"), "w_opt_name": ("s", "i"), "w_opt_state": ("u", "i"),
     "w_opt_defaults": (None, "iP"), "w_hyper_defaults": (None, "P"), "w_opt_from_name": ("i", "s"),
     "w_init_name": ("s", "i"), "w_init_uniform": ("i", "i"), "w_init_from_name": ("i", "s"),
-    "w_init_scale": ("f", "iuu"), "w_act_forward": ("f", "iff"), "w_act_derivative": ("f", "ifff"),
-    "w_gather_rows": (None, "PUuuuuuu"), "w_dense_forward": (None, "Pifuuuuuuuu"),
-    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_act_backward": (None, "Pifuuuuui"),
+    "w_init_scale": ("f", "iuu"), "w_act_forward": ("f", "ifP"), "w_act_derivative": ("f", "iffP"),
+    "w_act_params": ("i", "iP"), "w_act_param_name": ("s", "ii"),
+    "w_row_forward": (None, "Piuuuu"), "w_row_backward": (None, "Piuuuuui"),
+    "w_prelu_forward": (None, "Puuuuui"), "w_prelu_backward_input": (None, "Puuuuuuii"),
+    "w_prelu_backward_param": (None, "Puuuuuii"),
+    "w_gather_rows": (None, "PUuuuuuu"), "w_dense_forward": (None, "PiPuuuuuuuu"),
+    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_act_backward": (None, "PiPuuuuui"),
     "w_softmax_backward": (None, "Puuuuui"), "w_weight_grad": (None, "Puuuuuui"), "w_bias_grad": (None, "Puuuui"),
-    "w_dense_backward_input": (None, "Pifuuuuuuuui"), "w_grad_sumsq": (None, "Puuu"),
-    "w_act_forward_kernel": (None, "Pifuuu"), "w_fill": (None, "Puuf"), "w_add": (None, "Puuuu"),
+    "w_dense_backward_input": (None, "PiPuuuuuuuui"), "w_grad_sumsq": (None, "Puuu"),
+    "w_act_forward_kernel": (None, "PiPuuu"), "w_fill": (None, "Puuf"), "w_add": (None, "Puuuu"),
     "w_copy": (None, "Puuui"), "w_dropout_forward": (None, "Puuufq"), "w_dropout_backward": (None, "Puuufqi"),
     "w_batchnorm_forward_train": (None, "Puuuuuuuuuuffi"), "w_batchnorm_forward_eval": (None, "Puuuuuuuufi"),
     "w_batchnorm_backward": (None, "Puuuuuuuuuuiii"), "w_layernorm_forward": (None, "Puuuuuuuufi"),

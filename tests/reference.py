@@ -48,7 +48,7 @@ def activate(name: str, z: Array, alpha: float = 0.01) -> Array:
     if name == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
-    raise ValueError(f"unknown activation {name!r}")
+    return _table(name).forward(z, _params(name, alpha))
 
 
 def activation_backward(name: str, z: Array, y: Array, grad_y: Array, alpha: float = 0.01) -> Array:
@@ -66,10 +66,28 @@ def activation_backward(name: str, z: Array, y: Array, grad_y: Array, alpha: flo
     if name == "softmax":
         # Jacobian-vector product of softmax: y_i (g_i - sum_j g_j y_j).
         return y * (grad_y - (grad_y * y).sum(axis=1, keepdims=True))
-    raise ValueError(f"unknown activation {name!r}")
+    row = _table(name)
+    if row.vjp is not None:
+        return row.vjp(z, grad_y, _params(name, alpha))
+    return grad_y * row.derivative(z, _params(name, alpha))
 
 
+# The activations written out above; the rest of the catalogue comes from the activation table
+# (tests/activation_refs.py) at its spec defaults, `alpha` setting the parameter of that name.
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+
+
+def _table(name: str):  # -> activation_refs.ActRef
+    from activation_refs import ref
+    return ref(name)
+
+
+def _params(name: str, alpha: float) -> dict[str, float]:
+    from lk import spec
+    params = dict(spec().activation(name).params)
+    if "alpha" in params:
+        params["alpha"] = alpha
+    return params
 
 
 # --- Losses --------------------------------------------------------------------------------------------------

@@ -27,9 +27,12 @@ pytestmark = pytest.mark.usefixtures("godot_ready")
 # tolerance (measured), so these leave room for other summation orders but catch any real mistake.
 RTOL, ATOL = 1e-4, 1e-5
 
-# Every activation of the spec, at its default alpha, and at alpha 0.2 when it has one.
-ACTIVATIONS = [(a.name, a.params.get("alpha", 0.01)) for a in spec().activations] + [
-    (a.name, 0.2) for a in spec().activations if "alpha" in a.params]
+# Whole networks of the first activations of the spec (those tests/reference.py implements), at their default
+# alpha, and at alpha 0.2 when they have one. Every activation of the catalogue, with every parameter, on both
+# backends: tests/test_activations.py.
+NETWORK_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+ACTIVATIONS = [(a.name, a.params.get("alpha", 0.01)) for a in spec().activations if a.name in NETWORK_ACTIVATIONS]
+ACTIVATIONS += [(name, 0.2) for name, _ in ACTIVATIONS if "alpha" in spec().activation(name).params]
 SHAPES = [  # (layer sizes, batch, input scale)
     ([1, 127, 7], 33, 1.0),
     ([127, 1], 1, 1.0),

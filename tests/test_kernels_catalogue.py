@@ -19,6 +19,7 @@ from kernel_harness import (
     HYPER,
     INIT_REFS,
     LOSS_REFS,
+    NO_PARAMS,
     OPT_REFS,
     Arena,
     _close,
@@ -44,6 +45,11 @@ def test_tables_follow_the_spec(lib: ctypes.CDLL) -> None:
         assert bool(lib.w_act_elementwise(i)) == a.elementwise
         assert lib.w_act_alpha(i) == pytest.approx(a.default_alpha)
         assert lib.w_act_from_name(a.name.encode()) == i
+        assert all(lib.w_act_from_name(alias.encode()) == i for alias in a.aliases)
+        defaults = np.zeros(catalogue.ACT_PARAM_SLOTS, np.float32)
+        assert lib.w_act_params(i, defaults) == len(a.params)
+        assert [lib.w_act_param_name(i, k).decode() for k in range(len(a.params))] == list(a.params)
+        _close(defaults, [*a.params.values()] + [0.0] * (catalogue.ACT_PARAM_SLOTS - len(a.params)), 1e-7, 0)
     for i, x in enumerate(CAT.losses):
         assert lib.w_loss_name(i).decode() == x.name and lib.w_loss_from_name(x.name.encode()) == i
         assert lib.w_loss_link(i) == ACTS.index(x.link)
@@ -83,7 +89,7 @@ def test_out_of_range_enums_give_noop(lib: ctypes.CDLL) -> None:
     x = a.put([1.0, 2.0])
     data = a.build()
     before = data.copy()
-    lib.w_dense_forward(data, 99, 0.0, x, x, x, x, x, 1, 1, 1)
+    lib.w_dense_forward(data, 99, NO_PARAMS, x, x, x, x, x, 1, 1, 1)
     assert _last(lib)[0] == "noop"
     lib.w_loss(data, 99, 1, x, x, x, x, x, 1, 1)
     assert _last(lib)[0] == "noop"
@@ -112,6 +118,12 @@ def _spec_copy(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> 
     ("activations", '"lk_max(x, 0.0)"', '"max(x, 0.0)"', "activations[relu].forward: unknown function 'max'"),
     ("activations", "    kinks: [0.0]", "    kink: [0.0]", "activations[relu].kink: unknown key 'kink'"),
     ("activations", "  - name: tanh", "  - name: sigmoid", "activations[sigmoid].name: duplicate name"),
+    ("activations", "aliases: [swish]", "aliases: [relu]", "activations[silu].aliases: duplicate name 'relu'"),
+    ("activations", "params: {lambd: 0.5}", "params: {a: 1.0, b: 1.0, c: 1.0, d: 1.0, e: 1.0}",
+     "activations[softshrink].params: expected a map name -> default of at most 4"),
+    ("activations", "params: {alpha: 1.0}", "params: {min: 1.0}", "activations[elu].params: bad parameter name 'min'"),
+    ("activations", "kinks: [min_val, max_val]", "kinks: [min_val, top]",
+     "activations[hard_tanh].kinks: unknown identifier 'top'"),
     ("losses", "link: sigmoid", "link: sigmod", "losses[bce].link: unknown activation 'sigmod'"),
     ("losses", '    grad: "2.0 * (y - t)"\n', "", "losses[mse]: missing required key 'grad'"),
     ("losses", '"lk_softplus(z) - z * t"', '"lk_softplus(z) - z * q"', "losses[bce].fused_value: unknown identifier"),
@@ -137,7 +149,7 @@ def test_spec_errors_name_the_file_line_entry_and_key(tmp_path: Path, file: str,
 
 def test_one_yaml_entry_adds_an_activation(tmp_path: Path) -> None:
     """The whole cost of a new elementwise activation: one entry (and its NumPy reference in ACT_REFS)."""
-    spec = _spec_copy(tmp_path, "activations", "  - name: softmax", """  - name: softplus
+    spec = _spec_copy(tmp_path, "activations", "  - name: softmax", """  - name: my_softplus
     doc: "y = log(1 + exp(x))."
     forward: "lk_softplus(x)"
     derivative: "lk_sigmoid(x)"
@@ -148,9 +160,10 @@ def test_one_yaml_entry_adds_an_activation(tmp_path: Path) -> None:
     cat = catalogue.load(spec)
     files = kernels.render(cat)
     for family in ("dense_forward", "act_forward", "act_backward", "dense_backward_input"):
-        assert f"glsl/{family}_softplus.comp" in files
-        assert f"Kernel::{family.upper()}_SOFTPLUS" in files["kernels.cpp"]
-    assert "    SOFTPLUS," in files["kernels.hpp"] and "struct Act_softplus" in files["cpu_kernels.cpp"]
+        assert f"glsl/{family}_my_softplus.comp" in files
+        assert f"Kernel::{family.upper()}_MY_SOFTPLUS" in files["kernels.cpp"]
+    assert "    MY_SOFTPLUS," in files["kernels.hpp"] and "struct Act_my_softplus" in files["cpu_kernels.cpp"]
+    assert "## my_softplus" in files["activations.md"]
 
 
 def test_generated_files_are_stamped_and_rewritten_only_when_changed(gen_dir: Path) -> None:

@@ -14,10 +14,12 @@ from kernel_harness import (
     ACTS,
     CAT,
     ELEMENTWISE,
+    NO_PARAMS,
     Arena,
     _close,
     _last,
     _rng,
+    act_params,
     catalogue,
 )
 
@@ -34,20 +36,20 @@ def _groups(count: int, local: int = 256) -> tuple[int, int, int]:
 @pytest.mark.parametrize("act", ELEMENTWISE, ids=lambda a: a.name)
 def test_act_forward(lib: ctypes.CDLL, act: catalogue.Activation) -> None:
     """Every elementwise activation, out of place and in place, against ACT_REFS."""
-    idx, alpha = ACTS.index(act.name), act.default_alpha
-    fwd = ACT_REFS[act.name][0]
+    idx, params = ACTS.index(act.name), act_params(act)
+    fwd = ACT_REFS[act.name].forward
     assert act.tolerance
     for n in COUNTS:
         xs = _rng("act_forward", act.name, n).normal(scale=3.0, size=n)
         a = Arena()
         x, y = a.put(xs), a.out(n)
         data = a.build()
-        lib.w_act_forward_kernel(data, idx, alpha, x, y, n)
+        lib.w_act_forward_kernel(data, idx, params, x, y, n)
         assert _last(lib) == (f"act_forward_{act.name}", _groups(n))
         a.check_gaps()
-        _close(a.get(y, n), fwd(xs, alpha), act.tolerance.rtol, act.tolerance.atol)
-        lib.w_act_forward_kernel(data, idx, alpha, x, x, n)  # y aliases x
-        _close(a.get(x, n), fwd(xs, alpha), act.tolerance.rtol, act.tolerance.atol)
+        _close(a.get(y, n), fwd(xs, act.params), act.tolerance.rtol, act.tolerance.atol)
+        lib.w_act_forward_kernel(data, idx, params, x, x, n)  # y aliases x
+        _close(a.get(x, n), fwd(xs, act.params), act.tolerance.rtol, act.tolerance.atol)
 
 
 def test_act_forward_variant_lookup(lib: ctypes.CDLL) -> None:
@@ -56,10 +58,10 @@ def test_act_forward_variant_lookup(lib: ctypes.CDLL) -> None:
     x = a.put([1.0, -2.0])
     data = a.build()
     for act in CAT.activations:
-        lib.w_act_forward_kernel(data, ACTS.index(act.name), 0.0, x, x, 2)
+        lib.w_act_forward_kernel(data, ACTS.index(act.name), NO_PARAMS, x, x, 2)
         assert _last(lib)[0] == f"act_forward_{act.name if act.elementwise else 'identity'}"
     before = data.copy()
-    lib.w_act_forward_kernel(data, 99, 0.0, x, x, 2)
+    lib.w_act_forward_kernel(data, 99, NO_PARAMS, x, x, 2)
     assert _last(lib)[0] == "noop"
     np.testing.assert_array_equal(data, before)
 
@@ -97,7 +99,7 @@ def test_empty_counts_touch_nothing(lib: ctypes.CDLL) -> None:
     before = data.copy()
     for call in (lambda: lib.w_fill(data, x, 0, 3.0), lambda: lib.w_add(data, x, x, x, 0),
                  lambda: lib.w_copy(data, x, x, 0, 1), lambda: lib.w_dropout_forward(data, x, x, 0, 0.5, 1),
-                 lambda: lib.w_act_forward_kernel(data, 0, 0.0, x, x, 0)):
+                 lambda: lib.w_act_forward_kernel(data, 0, NO_PARAMS, x, x, 0)):
         call()
         assert _last(lib)[1] == (1, 1, 1)
     np.testing.assert_array_equal(data, before)
@@ -125,7 +127,7 @@ def _norm_inputs(r: int, c: int, stats: int) -> dict[str, tuple[int, ...]]:
 
 ACC_CASES = [
     AccCase("act_backward", lambda r, c: {"g": (r, c), "z": (r, c), "y": (r, c)}, lambda r, c: {"out": (r, c)},
-            lambda lib, d, o, r, c, acc: lib.w_act_backward(d, ACTS.index("tanh"), 0.0, o["g"], o["z"], o["y"],
+            lambda lib, d, o, r, c, acc: lib.w_act_backward(d, ACTS.index("tanh"), NO_PARAMS, o["g"], o["z"], o["y"],
                                                             o["out"], r * c, acc)),
     AccCase("softmax_backward", lambda r, c: {"g": (r, c), "y": (r, c)}, lambda r, c: {"out": (r, c)},
             lambda lib, d, o, r, c, acc: lib.w_softmax_backward(d, o["g"], o["y"], o["out"], r, c, acc)),
@@ -135,7 +137,7 @@ ACC_CASES = [
             lambda lib, d, o, r, c, acc: lib.w_bias_grad(d, o["g"], o["db"], r, c, acc)),
     AccCase("dense_backward_input", lambda r, c: {"g": (r, c), "w": (c, K), "z": (r, K), "y": (r, K)},
             lambda r, c: {"out": (r, K)},
-            lambda lib, d, o, r, c, acc: lib.w_dense_backward_input(d, ACTS.index("sigmoid"), 0.0, o["g"], o["w"],
+            lambda lib, d, o, r, c, acc: lib.w_dense_backward_input(d, ACTS.index("sigmoid"), NO_PARAMS, o["g"], o["w"],
                                                                     o["z"], o["y"], o["out"], r, c, K, acc)),
     AccCase("copy", lambda r, c: {"x": (r, c)}, lambda r, c: {"out": (r, c)},
             lambda lib, d, o, r, c, acc: lib.w_copy(d, o["x"], o["out"], r * c, acc)),

@@ -20,6 +20,7 @@ from kernel_harness import (
     _close,
     _last,
     _rng,
+    act_params,
     catalogue,
     kernels,
 )
@@ -31,7 +32,7 @@ def _loss_inputs(loss: catalogue.Loss, shape: tuple[int, int], seed: object,
     """(z, y = link(z), t) with moderate z."""
     rng = _rng("loss", loss.name, shape, seed)
     z = rng.normal(scale=scale, size=shape)
-    y = ACT_REFS[loss.link][0](z, CAT.activation(loss.link).default_alpha)
+    y = ACT_REFS[loss.link].forward(z, CAT.activation(loss.link).params)
     return z, y, LOSS_TARGETS[loss.targets](rng, shape)
 
 
@@ -72,8 +73,8 @@ def test_loss_gradient_matches_finite_differences(lib: ctypes.CDLL, loss: catalo
     """The kernel's gradient against central differences of the kernel's own loss value: in y (generic) or in
     z through the link activation (fused)."""
     z, y, t = _loss_inputs(loss, (3, 4), "fd", scale=1.0)
-    link = ACT_REFS[loss.link][0]
-    alpha = CAT.activation(loss.link).default_alpha
+    link = ACT_REFS[loss.link].forward
+    alpha = CAT.activation(loss.link).params
     _, grad = _run_loss(lib, loss, fused, z, y, t)
     h = 1e-3
     fd = np.zeros_like(z)
@@ -105,7 +106,7 @@ def test_fused_and_generic_losses_agree(lib: ctypes.CDLL, loss: catalogue.Loss) 
     out = a.out(z.size)
     data = a.build()
     if link.elementwise:
-        lib.w_act_backward(data, ACTS.index(link.name), link.default_alpha, g, zo, yo, out, z.size, 0)
+        lib.w_act_backward(data, ACTS.index(link.name), act_params(link), g, zo, yo, out, z.size, 0)
     else:
         lib.w_softmax_backward(data, g, yo, out, *z.shape, 0)
     _close(a.get(out, z.shape), g_z, 1e-4, 1e-6)
@@ -114,7 +115,7 @@ def test_fused_and_generic_losses_agree(lib: ctypes.CDLL, loss: catalogue.Loss) 
 def test_losses_extreme_inputs_stay_finite(lib: ctypes.CDLL) -> None:
     for loss in CAT.losses:
         z = np.array([[-1000.0, 1000.0, 0.0], [100.0, -100.0, 50.0]])
-        y = ACT_REFS[loss.link][0](z, CAT.activation(loss.link).default_alpha)
+        y = ACT_REFS[loss.link].forward(z, CAT.activation(loss.link).params)
         t = LOSS_TARGETS[loss.targets](_rng("extreme", loss.name), z.shape)
         for fused in (False, True):
             value, grad = _run_loss(lib, loss, fused, z, y, t)

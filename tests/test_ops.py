@@ -104,6 +104,17 @@ GRAPHS: dict[str, tuple[list | Callable[[], gr.Graph], str]] = {
                                                                dense(8, 8)]],
                              act("relu"), dense(8, 4), act("softmax")], "cce"),
     "residual-add-op": (residual_ops, "mse"),
+    # prelu: one shared slope, then one per feature
+    "prelu-shared-perfeature": ([dense(5, 7), ["layer", "prelu", {}], dense(7, 6),
+                                 ["layer", "prelu", {"num_parameters": 6, "init": 0.1}], dense(6, 3)], "mse"),
+    # activations with parameters (LearnKit.layer settings, LearnKit.dense's alpha), fused and standalone, and
+    # log_softmax (row-wise: never fused)
+    "params-activations": ([dense(5, 7), ["layer", "activation", {"activation": "hard_tanh", "min_val": -0.3,
+                                                                  "max_val": 0.4}],
+                            dense(7, 6, "elu", 0.5), ["layer", "activation", {"activation": "softplus", "beta": 2.0,
+                                                                              "threshold": 1.5}],
+                            dense(6, 5, "gelu"), dense(5, 4), ["layer", "activation", {"activation": "log_softmax"}]],
+                           "mse"),
     "branchy-add-op": (branchy_ops, "mse"),
 }
 
@@ -459,6 +470,10 @@ def expected_settings(n: gr.Node) -> dict:
         s["affine"] = 1.0 if s["affine"] else 0.0
     if n.type == "batch_norm":
         s.setdefault("momentum", 0.1)
+    if n.type == "activation":  # every parameter by name, the defaults filled in; "alpha" only as a parameter
+        s = {"activation": s["activation"], **gr.activation_params(s)}
+    if n.type == "prelu":
+        s = {"num_parameters": 1, "init": 0.25, **s}
     return s
 
 

@@ -58,18 +58,35 @@ class Tolerance:
     atol: float
 
 
+# Push-constant float slots that carry an activation's parameters (ACT_P0..) in every kernel family that
+# applies one: an entry may declare at most this many `params`.
+ACT_PARAM_SLOTS = 4
+# Names a parameter may not take: the expression variables, and words GLSL or C++ reserve or define as built-in
+# functions (parameters become local variables of the generated functions).
+_RESERVED_PARAMS = {
+    "x", "y", "abs", "acos", "asin", "atan", "bool", "ceil", "char", "clamp", "const", "cos", "cosh", "default",
+    "do", "double", "else", "exp", "exp2", "float", "floor", "for", "fract", "if", "in", "inline", "int", "inout",
+    "length", "log", "log2", "max", "min", "mix", "mod", "new", "out", "pow", "return", "sign", "sin", "sinh",
+    "smoothstep", "sqrt", "static", "step", "struct", "switch", "tan", "tanh", "this", "uint", "void", "while",
+}
+
+
 @dataclass(frozen=True)
 class Activation:
     """One activations.yaml entry. Expressions are None for row-wise activations."""
     name: str
     doc: str
     elementwise: bool
-    params: dict[str, float]
+    params: dict[str, float]  # in spec order: parameter k travels in push-constant slot ACT_P<k>
     forward: str | None
     derivative: str | None
     domain: tuple[float, float] | None
-    kinks: tuple[float, ...]
+    kinks: tuple[str, ...]  # expressions over the params (plain numbers are expressions too)
     tolerance: Tolerance | None
+    aliases: tuple[str, ...] = ()
+    torch: str | None = None  # the torch equivalent, for the reference page
+    log: bool = False  # row-wise only: log_softmax rather than softmax
+    accurate_to: float = float("inf")  # |x| beyond which the tolerance is not promised (only finiteness)
 
     @property
     def enum_name(self) -> str:
@@ -78,6 +95,12 @@ class Activation:
     @property
     def default_alpha(self) -> float:
         return self.params.get("alpha", 0.0)
+
+    def kink_points(self, params: dict[str, float] | None = None) -> list[float]:
+        """The kinks for these parameter values (the defaults when None). Kinks are dialect expressions over
+        the params (`-lambd`), which are valid Python too."""
+        values = {**self.params, **(params or {})}
+        return [float(eval(k, {"__builtins__": {}}, values)) for k in self.kinks]  # a checked dialect expression
 
 
 @dataclass(frozen=True)
@@ -383,25 +406,57 @@ def _entries(path: Path, section: str) -> list[_Entry]:
 # The four spec files
 # ----------------------------------------------------------------------------------------------------------
 
+def _kink(e: _Entry, value: Any, params: set[str]) -> str:
+    """A kink as a dialect expression of the params (numbers included), without helper calls."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    if not isinstance(value, str):
+        raise e.fail("kinks", f"expected a number or an expression of the params, got {value!r}")
+    try:
+        check_expression(value, params, {})
+    except ValueError as err:
+        raise e.fail("kinks", str(err)) from None
+    return value
+
+
 def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
     result = []
-    for e in _entries(path, "activations"):
+    entries = _entries(path, "activations")
+    names_seen: dict[str, str] = {e.name: e.name for e in entries}
+    for e in entries:
         elementwise = e.data.get("elementwise", True)
         if not isinstance(elementwise, bool):
             raise e.fail("elementwise", "expected true or false")
         expression_keys = {"forward", "derivative", "domain", "tolerance"}
         if elementwise:
-            e.check_keys({"name", "doc"} | expression_keys, {"elementwise", "params", "kinks"})
+            e.check_keys({"name", "doc"} | expression_keys, {"elementwise", "params", "kinks", "aliases", "torch",
+                                                              "accurate_to"})
         else:
-            e.check_keys({"name", "doc", "elementwise"}, set())
+            e.check_keys({"name", "doc", "elementwise"}, {"aliases", "torch", "log"})
         params_raw = e.data.get("params", {})
-        if not isinstance(params_raw, dict) or not set(params_raw) <= {"alpha"}:
-            raise e.fail("params", "expected a map with at most the key `alpha` (the ABI's one activation param)")
+        if not isinstance(params_raw, dict) or len(params_raw) > ACT_PARAM_SLOTS:
+            raise e.fail("params", f"expected a map name -> default of at most {ACT_PARAM_SLOTS} parameters (the "
+                                   "kernel ABI's activation slots, ACT_PARAM_SLOTS in kernels.py)")
+        for k in params_raw:
+            if not isinstance(k, str) or not _NAME.match(k) or k in _RESERVED_PARAMS or k.startswith("lk_"):
+                raise e.fail("params", f"bad parameter name {k!r}: expected snake_case, not x, y, lk_* or a word "
+                                       "GLSL or C++ reserve")
         params = {k: e.number(v, "params") for k, v in params_raw.items()}
+        aliases_raw = e.data.get("aliases", [])
+        if not isinstance(aliases_raw, list) or not all(isinstance(a, str) and _NAME.match(a) for a in aliases_raw):
+            raise e.fail("aliases", "expected a list of snake_case names")
+        for alias in aliases_raw:
+            if alias in names_seen:
+                raise e.fail("aliases", f"duplicate name {alias!r}")
+            names_seen[alias] = e.name
+        torch = e.text("torch") if "torch" in e.data else None
+        log = e.data.get("log", False)
+        if not isinstance(log, bool):
+            raise e.fail("log", "expected true or false")
         forward = derivative = None
         domain = None
         tolerance = None
-        kinks: tuple[float, ...] = ()
+        kinks: tuple[str, ...] = ()
         if elementwise:
             forward = e.expression("forward", {"x", *params}, helpers)
             derivative = e.expression("derivative", {"x", "y", *params}, helpers)
@@ -413,11 +468,12 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
                 raise e.fail("domain", "expected lo < hi")
             kinks_raw = e.data.get("kinks", [])
             if not isinstance(kinks_raw, list):
-                raise e.fail("kinks", "expected a list of numbers")
-            kinks = tuple(e.number(k, "kinks") for k in kinks_raw)
+                raise e.fail("kinks", "expected a list of numbers or expressions of the params")
+            kinks = tuple(_kink(e, k, set(params)) for k in kinks_raw)
             tolerance = e.tolerance("tolerance")
+        accurate_to = e.number(e.data["accurate_to"], "accurate_to") if "accurate_to" in e.data else float("inf")
         result.append(Activation(e.name, e.text("doc"), elementwise, params, forward, derivative, domain, kinks,
-                                 tolerance))
+                                 tolerance, tuple(aliases_raw), torch, log, accurate_to))
     if not result or result[0].name != "identity" or not result[0].elementwise:
         raise SpecError(f"{_display(path)}: the first activation must be the elementwise `identity` (it is the "
                         "enum's default and the fallback variant for row-wise activations)")

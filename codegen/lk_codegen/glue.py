@@ -7,6 +7,7 @@ emitters) and doc_classes/<Class>.xml (the class reference shown in the editor's
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -170,6 +171,8 @@ class _Resolver:
         if t.spec == "int":
             return f"int64_t({int(value)})", str(int(value))
         if t.spec == "float":
+            if math.isnan(value):  # YAML .nan: "the default of whatever this depends on" (alpha: the activation's)
+                return "double(NAN)", "NAN"
             return f"double({float(value)!r})", repr(float(value))
         if t.spec == "String":
             return f"gd::String({json.dumps(str(value))})", json.dumps(str(value))

@@ -12,6 +12,7 @@ Outputs, all under the output directory (build/gen/kernels/), stamped as generat
     kernel_slots.hpp            push-constant slot indices and workgroup widths (builders and CPU backend only)
     cpu_kernels.cpp             the CPU backend, run_cpu()
     glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
+    activations.md              the activation reference page (formulas, derivatives, parameters, torch)
 
 Example:
     >>> from pathlib import Path
@@ -39,6 +40,10 @@ _GLSL_DELIMITER = "lkglsl"
 # GEMM tile sizes (C tile edge, kernel-name suffix): every layer GEMM exists in each, small first. The C++
 # builders pick one by the size of C (gemm_big in core/kernel_builders.cpp).
 GEMM_TILES = ((64, ""), (128, "_t128"))
+# Float push slots of an activation's parameters (act_p0, act_p1, ...), in every family that applies one.
+# Parameter k of an entry (spec order) travels in act_p<k>; an activation function reads only its own, so a
+# family pays nothing for the slots its activation leaves unused.
+ACT_SLOTS = tuple(f"act_p{k}" for k in range(catalogue.ACT_PARAM_SLOTS))
 assert len(GEMM_TILES) == 2, "the variant lookups take `bool big`: exactly a small and a big tile"
 
 
@@ -81,11 +86,11 @@ def families(cat: Catalogue) -> dict[str, Family]:
         # C[rows x cols] = A'[rows x inner] . B'[inner x cols] + epilogue; see gemm.glsl.j2. `accumulate` is
         # read by the store and derivative epilogues only (C += result).
         Family("gemm", ("a_off", "b_off", "c_off", "bias_off", "z_off", "y_off", "rows", "cols", "inner",
-                        "accumulate"), ("alpha",), (16, 16, 1)),
-        Family("act_forward", ("x_off", "y_off", "count"), ("alpha",)),
+                        "accumulate"), ACT_SLOTS, (16, 16, 1)),
+        Family("act_forward", ("x_off", "y_off", "count"), ACT_SLOTS),
         Family("softmax_rows", ("z_off", "y_off", "rows", "cols"), (), (64, 1, 1)),
         Family("loss", ("y_off", "z_off", "t_off", "g_off", "loss_off", "rows", "cols")),
-        Family("act_backward", ("g_off", "z_off", "y_off", "out_off", "count", "accumulate"), ("alpha",)),
+        Family("act_backward", ("g_off", "z_off", "y_off", "out_off", "count", "accumulate"), ACT_SLOTS),
         Family("softmax_backward", ("g_off", "y_off", "out_off", "rows", "cols", "accumulate"), (), (64, 1, 1)),
         Family("bias_grad", ("g_off", "db_off", "rows", "cols", "accumulate"), (), (64, 1, 1)),
         Family("fill", ("off", "count"), ("value",)),
@@ -110,6 +115,13 @@ def families(cat: Catalogue) -> dict[str, Family]:
                                             "cols", "affine", "accumulate"), (), (64, 1, 1)),
         Family("layernorm_backward_params", ("g_off", "x_off", "mean_off", "rstd_off", "dgamma_off", "dbeta_off",
                                              "rows", "cols", "accumulate"), (), (64, 1, 1)),
+        # PReLU (core/ops/prelu.cpp): slope w[shared ? 0 : i % cols]. The parameter gradient is one workgroup
+        # per slope, reducing over its elements in shared memory (no atomics: deterministic).
+        Family("prelu_forward", ("x_off", "w_off", "y_off", "count", "cols", "shared")),
+        Family("prelu_backward_input", ("g_off", "x_off", "w_off", "out_off", "count", "cols", "shared",
+                                        "accumulate")),
+        Family("prelu_backward_param", ("g_off", "x_off", "dw_off", "rows", "cols", "shared", "accumulate"), (),
+               (64, 1, 1)),
         Family("grad_sumsq", ("g_off", "count", "partial_off")),
         Family("optimizer_step", ("p_off", "g_off", "s_off", "count", "partial_off"),
                tuple(h.name for h in cat.hyperparameters)),
@@ -132,14 +144,17 @@ def variants(cat: Catalogue) -> list[Variant]:
         out += gemm_tiles(f"dense_forward_{a.name}", {"trans_a": False, "trans_b": True, "epilogue": "bias_act",
                                                        "act": a})
     out += [Variant(f"act_forward_{a.name}", fam["act_forward"], {"act": a}) for a in elementwise]
-    out.append(Variant("softmax_rows", fam["softmax_rows"]))
+    rowwise = [a for a in cat.activations if not a.elementwise]
+    out += [Variant(f"{a.name}_rows", fam["softmax_rows"], {"act": a}) for a in rowwise]
+    out.append(Variant("prelu_forward", fam["prelu_forward"]))
     out.append(Variant("dropout_forward", fam["dropout"], {"backward": False}))
     out += [Variant(n, fam[n]) for n in ("batchnorm_forward_train", "batchnorm_forward_eval", "layernorm_forward")]
     for loss in cat.losses:
         out.append(Variant(f"loss_{loss.name}", fam["loss"], {"loss": loss, "fused": False}))
         out.append(Variant(f"loss_{loss.name}_fused", fam["loss"], {"loss": loss, "fused": True}))
     out += [Variant(f"act_backward_{a.name}", fam["act_backward"], {"act": a}) for a in elementwise]
-    out.append(Variant("softmax_backward", fam["softmax_backward"]))
+    out += [Variant(f"{a.name}_backward", fam["softmax_backward"], {"act": a}) for a in rowwise]
+    out += [Variant(n, fam[n]) for n in ("prelu_backward_input", "prelu_backward_param")]
     out += gemm_tiles("weight_grad", {"trans_a": True, "trans_b": False, "epilogue": "store", "act": None})
     out.append(Variant("bias_grad", fam["bias_grad"]))
     for a in elementwise:
@@ -171,6 +186,8 @@ def _tables(cat: Catalogue) -> dict[str, Any]:
         "dense_forward": tiles(per_act("dense_forward")),
         "act_forward": per_act("act_forward"),
         "act_backward": per_act("act_backward"),
+        "row_forward": [f"{a.name}_rows".upper() if not a.elementwise else "NOOP" for a in cat.activations],
+        "row_backward": [f"{a.name}_backward".upper() if not a.elementwise else "NOOP" for a in cat.activations],
         "dense_backward_input": tiles(per_act("dense_backward_input")),
         "weight_grad": tiles(["WEIGHT_GRAD"])[0],
         "loss": [(f"LOSS_{x.enum_name}", f"LOSS_{x.enum_name}_FUSED") for x in cat.losses],
@@ -215,9 +232,11 @@ def render(cat: Catalogue) -> dict[str, str]:
     context = {
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
-        "gemm_tiles": [tile for tile, _ in GEMM_TILES],
+        "gemm_tiles": [tile for tile, _ in GEMM_TILES], "act_slots": catalogue.ACT_PARAM_SLOTS,
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
+    files["activations.md"] = env.get_template("docs/activations.md.j2").render(
+        stamp=_spec_stamp("docs/activations.md.j2", "<!--").rstrip() + " -->", **context)
     for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
                           ("kernel_slots.hpp", "cpu/kernel_slots.hpp.j2"),
                           ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2")):
@@ -239,7 +258,7 @@ def generate(out_dir: Path) -> list[Path]:
 
 def inputs() -> list[Path]:
     """Every file generate() reads: the specs and the kernel/CPU templates (for build dependency tracking)."""
-    templates = sorted(p for d in ("kernels", "cpu") for p in (TEMPLATES / d).glob("*.j2"))
+    templates = sorted(p for d in ("kernels", "cpu", "docs") for p in (TEMPLATES / d).glob("*.j2"))
     # The generator's own code too: a change to e.g. GEMM_TILES or a family's slots must regenerate.
     code = [Path(__file__), Path(catalogue.__file__), Path(__file__).with_name("output.py")]
     return catalogue.spec_files() + templates + code

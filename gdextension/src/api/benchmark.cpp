@@ -39,7 +39,7 @@ gd::Dictionary LearnKit::benchmark_gemm(int64_t rows, int64_t outputs, int64_t i
     Rng rng(7);
     for (float& v : data) v = float(rng.uniform() - 0.5);
     backend->upload(0, data.data(), data.size());
-    const KernelCall call = kernels::dense_forward(Activation::IDENTITY, 0.0f, uint32_t(x), uint32_t(w), uint32_t(b),
+    const KernelCall call = kernels::dense_forward(Activation::IDENTITY, ActParams{}, uint32_t(x), uint32_t(w), uint32_t(b),
                                                    uint32_t(z), uint32_t(y), uint32_t(m), uint32_t(n), uint32_t(k));
     std::vector<KernelCall> calls(size_t(repeats), call);
     backend->run(&call, 1);  // warm-up: pipeline creation, first submit

@@ -133,13 +133,23 @@ gd::Array layer_view(const Model& m) {
             d[gd::Variant("inputs")] = gd::Variant(int64_t(n.in_shapes[0].size()));
             d[gd::Variant("outputs")] = gd::Variant(int64_t(m.tensor(n.output).shape.size()));
             Activation act = Activation::IDENTITY;
-            float alpha = activation_info(act).default_alpha;
+            ActParams params;
             const auto& readers = m.tensor(n.output).consumers;
-            if (readers.size() == 1 && n.output != m.output() && m.op(size_t(readers[0])).activation(&act, &alpha)) {
+            if (readers.size() == 1 && n.output != m.output() && m.op(size_t(readers[0])).activation(&act, &params)) {
                 absorbed[size_t(readers[0])] = true;
             }
-            d[gd::Variant("activation")] = gd::Variant(activation_info(act).name);
-            d[gd::Variant("alpha")] = gd::Variant(double(alpha));
+            const ActivationInfo& info = activation_info(act);
+            d[gd::Variant("activation")] = gd::Variant(info.name);
+            // "alpha": the parameter of that name (0 when the activation has none), as LKDense.alpha; then every
+            // parameter by its own name.
+            double alpha = 0.0;
+            for (int k = 0; k < info.param_count; ++k) {
+                if (std::string(info.param_names[k]) == "alpha") alpha = params.p[k];
+            }
+            d[gd::Variant("alpha")] = gd::Variant(alpha);
+            for (int k = 0; k < info.param_count; ++k) {
+                d[gd::Variant(info.param_names[k])] = gd::Variant(double(params.p[k]));
+            }
         } else {
             d[gd::Variant("settings")] = gd::Variant(attrs_to_dict(n.op->attrs()));
         }

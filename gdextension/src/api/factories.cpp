@@ -34,7 +34,7 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
     if (d.act == Activation::IDENTITY) return true;
     Attrs act;
     act.set("activation", std::string(activation_info(d.act).name));
-    act.set("alpha", double(std::isnan(d.alpha) ? activation_info(d.act).default_alpha : d.alpha));
+    if (!std::isnan(d.alpha)) act.set("alpha", double(d.alpha));  // NAN: the spec's defaults
     return add_op(m, "activation", act, {*out}, out, err);
 }
 

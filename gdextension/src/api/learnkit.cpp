@@ -42,9 +42,10 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
         push_error("dense", str("unknown activation \"", activation.utf8(), "\": expected ", activation_names()));
         return {};
     }
-    if (inputs <= 0 || outputs <= 0 || inputs > (1 << 24) || outputs > (1 << 24) || !std::isfinite(alpha)) {
+    // alpha NAN (the default): the activation's own default.
+    if (inputs <= 0 || outputs <= 0 || inputs > (1 << 24) || outputs > (1 << 24) || std::isinf(alpha)) {
         push_error("dense", str("inputs ", inputs, ", outputs ", outputs, ", alpha ", alpha,
-                                ": expected positive widths (at most 16777216) and a finite alpha"));
+                                ": expected positive widths (at most 16777216) and a finite alpha (or NAN)"));
         return {};
     }
     ExtRef<LKDense> d = ExtRef<LKDense>::create();
@@ -81,7 +82,7 @@ ExtRef<LKLayer> LearnKit::layer(const gd::String& type, const gd::Dictionary& se
 ExtRef<LKLayer> LearnKit::activation(const gd::String& name, double alpha) {
     gd::Dictionary s;
     s[gd::Variant("activation")] = gd::Variant(name);
-    s[gd::Variant("alpha")] = gd::Variant(alpha);
+    if (!std::isnan(alpha)) s[gd::Variant("alpha")] = gd::Variant(alpha);  // NAN (the default): the spec's
     return make_layer("activation", s, gd::Array(), "activation");
 }
 

@@ -1,5 +1,6 @@
 // LKDense, LKLayer and LKNetwork: the GDScript face of core/model.hpp.
 #pragma once
+#include <cmath>
 #include <mutex>
 
 #include "core/model.hpp"
@@ -14,7 +15,7 @@ public:
     static constexpr const char* CLASS_NAME = "LKDense";
     int64_t inputs = 0, outputs = 0;
     Activation act = Activation::IDENTITY;
-    double alpha_value = 0.01;
+    double alpha_value = NAN;  // NAN: the activation's default
 
     int64_t get_inputs() const { return inputs; }
     int64_t get_outputs() const { return outputs; }

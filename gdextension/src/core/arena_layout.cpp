@@ -28,8 +28,8 @@ int sole_consumer(const Model& m, TensorId t) {
 
 bool elementwise_activation(const Op& op) {
     Activation act;
-    float alpha;
-    return op.activation(&act, &alpha) && activation_info(act).elementwise;
+    ActParams params;
+    return op.activation(&act, &params) && activation_info(act).elementwise;
 }
 
 Fusion fuse(const Model& m) {

@@ -56,6 +56,11 @@ KernelCall gemm(Kernel kernel, uint32_t a_off, uint32_t b_off, uint32_t c_off, u
     return call;
 }
 
+// An activation's parameters into the float slots first .. first + ACT_PARAM_SLOTS - 1 of its family.
+void set_act_params(KernelCall* call, uint32_t first, const ActParams& params) {
+    for (int k = 0; k < ACT_PARAM_SLOTS; ++k) call->push.f[first + uint32_t(k)] = params.p[k];
+}
+
 }  // namespace
 
 KernelCall gather_rows(uint32_t src_off, uint32_t dst_off, uint32_t idx_off, uint32_t idx_start, uint32_t rows,
@@ -71,30 +76,34 @@ KernelCall gather_rows(uint32_t src_off, uint32_t dst_off, uint32_t idx_off, uin
     return call;
 }
 
-KernelCall dense_forward(Activation act, float alpha, uint32_t x_off, uint32_t w_off, uint32_t b_off,
+KernelCall dense_forward(Activation act, const ActParams& params, uint32_t x_off, uint32_t w_off, uint32_t b_off,
                          uint32_t z_off, uint32_t y_off, uint32_t M, uint32_t N, uint32_t K) {
     namespace s = slot::gemm;
     const bool big = gemm_big(M, N);
     KernelCall call = gemm(dense_forward_variant(act, big), x_off, w_off, z_off, M, N, K, big, false);
     call.push.u[s::BIAS_OFF] = b_off;
     call.push.u[s::Y_OFF] = y_off;
-    call.push.f[s::ALPHA] = alpha;
+    set_act_params(&call, s::ACT_P0, params);
     return call;
 }
 
-KernelCall act_forward(Activation act, float alpha, uint32_t x_off, uint32_t y_off, uint32_t count) {
+KernelCall act_forward(Activation act, const ActParams& params, uint32_t x_off, uint32_t y_off, uint32_t count) {
     namespace s = slot::act_forward;
     KernelCall call = make(act_forward_variant(act), stride_groups(count, s::WORKGROUP_X));
     call.push.u[s::X_OFF] = x_off;
     call.push.u[s::Y_OFF] = y_off;
     call.push.u[s::COUNT] = count;
-    call.push.f[s::ALPHA] = alpha;
+    set_act_params(&call, s::ACT_P0, params);
     return call;
 }
 
 KernelCall softmax_rows(uint32_t z_off, uint32_t y_off, uint32_t rows, uint32_t cols) {
+    return row_forward(Activation::SOFTMAX, z_off, y_off, rows, cols);
+}
+
+KernelCall row_forward(Activation act, uint32_t z_off, uint32_t y_off, uint32_t rows, uint32_t cols) {
     namespace s = slot::softmax_rows;
-    KernelCall call = make(Kernel::SOFTMAX_ROWS, stride_groups(rows, s::WORKGROUP_X));
+    KernelCall call = make(row_forward_variant(act), stride_groups(rows, s::WORKGROUP_X));
     call.push.u[s::Z_OFF] = z_off;
     call.push.u[s::Y_OFF] = y_off;
     call.push.u[s::ROWS] = rows;
@@ -116,7 +125,7 @@ KernelCall loss(Loss loss, bool fused, uint32_t y_off, uint32_t z_off, uint32_t 
     return call;
 }
 
-KernelCall act_backward(Activation act, float alpha, uint32_t g_off, uint32_t z_off, uint32_t y_off,
+KernelCall act_backward(Activation act, const ActParams& params, uint32_t g_off, uint32_t z_off, uint32_t y_off,
                         uint32_t out_off, uint32_t count, bool accumulate) {
     namespace s = slot::act_backward;
     KernelCall call = make(act_backward_variant(act), stride_groups(count, s::WORKGROUP_X));
@@ -126,14 +135,19 @@ KernelCall act_backward(Activation act, float alpha, uint32_t g_off, uint32_t z_
     call.push.u[s::OUT_OFF] = out_off;
     call.push.u[s::COUNT] = count;
     call.push.u[s::ACCUMULATE] = accumulate ? 1u : 0u;
-    call.push.f[s::ALPHA] = alpha;
+    set_act_params(&call, s::ACT_P0, params);
     return call;
 }
 
 KernelCall softmax_backward(uint32_t g_off, uint32_t y_off, uint32_t out_off, uint32_t rows, uint32_t cols,
                             bool accumulate) {
+    return row_backward(Activation::SOFTMAX, g_off, y_off, out_off, rows, cols, accumulate);
+}
+
+KernelCall row_backward(Activation act, uint32_t g_off, uint32_t y_off, uint32_t out_off, uint32_t rows,
+                        uint32_t cols, bool accumulate) {
     namespace s = slot::softmax_backward;
-    KernelCall call = make(Kernel::SOFTMAX_BACKWARD, stride_groups(rows, s::WORKGROUP_X));
+    KernelCall call = make(row_backward_variant(act), stride_groups(rows, s::WORKGROUP_X));
     call.push.u[s::G_OFF] = g_off;
     call.push.u[s::Y_OFF] = y_off;
     call.push.u[s::OUT_OFF] = out_off;
@@ -161,7 +175,7 @@ KernelCall bias_grad(uint32_t g_off, uint32_t db_off, uint32_t rows, uint32_t co
     return call;
 }
 
-KernelCall dense_backward_input(Activation prev_act, float alpha, uint32_t g_off, uint32_t w_off, uint32_t z_off,
+KernelCall dense_backward_input(Activation prev_act, const ActParams& params, uint32_t g_off, uint32_t w_off, uint32_t z_off,
                                 uint32_t y_off, uint32_t out_off, uint32_t M, uint32_t N, uint32_t K,
                                 bool accumulate) {
     // C = out (M x K), A' = G (M x N), B' = W (N x K), inner = N.
@@ -171,7 +185,53 @@ KernelCall dense_backward_input(Activation prev_act, float alpha, uint32_t g_off
                            accumulate);
     call.push.u[s::Z_OFF] = z_off;
     call.push.u[s::Y_OFF] = y_off;
-    call.push.f[s::ALPHA] = alpha;
+    set_act_params(&call, s::ACT_P0, params);
+    return call;
+}
+
+KernelCall prelu_forward(uint32_t x_off, uint32_t w_off, uint32_t y_off, uint32_t rows, uint32_t cols,
+                         bool shared) {
+    namespace s = slot::prelu_forward;
+    const uint64_t count = uint64_t(rows) * cols;
+    KernelCall call = make(Kernel::PRELU_FORWARD, stride_groups(count, s::WORKGROUP_X));
+    call.push.u[s::X_OFF] = x_off;
+    call.push.u[s::W_OFF] = w_off;
+    call.push.u[s::Y_OFF] = y_off;
+    call.push.u[s::COUNT] = uint32_t(count);
+    call.push.u[s::COLS] = cols;
+    call.push.u[s::SHARED] = shared ? 1u : 0u;
+    return call;
+}
+
+KernelCall prelu_backward_input(uint32_t g_off, uint32_t x_off, uint32_t w_off, uint32_t out_off, uint32_t rows,
+                                uint32_t cols, bool shared, bool accumulate) {
+    namespace s = slot::prelu_backward_input;
+    const uint64_t count = uint64_t(rows) * cols;
+    KernelCall call = make(Kernel::PRELU_BACKWARD_INPUT, stride_groups(count, s::WORKGROUP_X));
+    call.push.u[s::G_OFF] = g_off;
+    call.push.u[s::X_OFF] = x_off;
+    call.push.u[s::W_OFF] = w_off;
+    call.push.u[s::OUT_OFF] = out_off;
+    call.push.u[s::COUNT] = uint32_t(count);
+    call.push.u[s::COLS] = cols;
+    call.push.u[s::SHARED] = shared ? 1u : 0u;
+    call.push.u[s::ACCUMULATE] = accumulate ? 1u : 0u;
+    return call;
+}
+
+KernelCall prelu_backward_param(uint32_t g_off, uint32_t x_off, uint32_t dw_off, uint32_t rows, uint32_t cols,
+                                bool shared, bool accumulate) {
+    namespace s = slot::prelu_backward_param;
+    // One workgroup per slope, striding when there are more than MAX_GROUPS slopes.
+    KernelCall call = make(Kernel::PRELU_BACKWARD_PARAM, uint32_t(std::clamp<uint64_t>(shared ? 1 : cols, 1,
+                                                                                         MAX_GROUPS)));
+    call.push.u[s::G_OFF] = g_off;
+    call.push.u[s::X_OFF] = x_off;
+    call.push.u[s::DW_OFF] = dw_off;
+    call.push.u[s::ROWS] = rows;
+    call.push.u[s::COLS] = cols;
+    call.push.u[s::SHARED] = shared ? 1u : 0u;
+    call.push.u[s::ACCUMULATE] = accumulate ? 1u : 0u;
     return call;
 }
 

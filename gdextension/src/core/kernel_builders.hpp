@@ -9,8 +9,11 @@
 //   - `accumulate`: false writes the result (out = r), true adds it (out += r). The planner passes false for
 //     the first write of a gradient in a step and true afterwards, which gives the semantics of gradients
 //     zeroed at the start of the step and accumulated by every use, without a zeroing pass.
-//   - Row-wise activations (SOFTMAX) have no elementwise variants: dense_forward, act_forward, act_backward and
-//     dense_backward_input use the IDENTITY variant for them; callers add softmax_rows / softmax_backward.
+//   - Row-wise activations (SOFTMAX, LOG_SOFTMAX) have no elementwise variants: dense_forward, act_forward,
+//     act_backward and dense_backward_input use the IDENTITY variant for them; callers add row_forward /
+//     row_backward.
+//   - `params`: the activation's parameters (ActParams, kernels.hpp), in the family's float slots ACT_P0..;
+//     the kernel reads only those its activation has.
 //   - Unless stated, outputs must not overlap inputs.
 #pragma once
 #include <cstdint>
@@ -24,20 +27,28 @@ namespace lk::kernels {
 KernelCall gather_rows(uint32_t src_off, uint32_t dst_off, uint32_t idx_off, uint32_t idx_start, uint32_t rows,
                        uint32_t row_len);
 // Z[MxN] = X[MxK] . W[NxK]^T + b[N]; Y = act(Z) (y_off may equal z_off). SOFTMAX: Y = Z, then softmax_rows.
-KernelCall dense_forward(Activation act, float alpha, uint32_t x_off, uint32_t w_off, uint32_t b_off,
+KernelCall dense_forward(Activation act, const ActParams& params, uint32_t x_off, uint32_t w_off, uint32_t b_off,
                          uint32_t z_off, uint32_t y_off, uint32_t M, uint32_t N, uint32_t K);
 // y[i] = act(x[i]) for i < count (y_off may equal x_off). Elementwise activations only.
-KernelCall act_forward(Activation act, float alpha, uint32_t x_off, uint32_t y_off, uint32_t count);
-// y[r, :] = softmax(z[r, :]) (y_off may equal z_off).
+KernelCall act_forward(Activation act, const ActParams& params, uint32_t x_off, uint32_t y_off, uint32_t count);
+// y[r, :] = act(z[r, :]) for a row-wise activation: softmax, or log_softmax (y_off may equal z_off). NOOP for
+// an elementwise one.
+KernelCall row_forward(Activation act, uint32_t z_off, uint32_t y_off, uint32_t rows, uint32_t cols);
+// row_forward(SOFTMAX, ...).
 KernelCall softmax_rows(uint32_t z_off, uint32_t y_off, uint32_t rows, uint32_t cols);
 // Mean loss into arena[loss_off]; gradient into g (overwritten): dL/dy, or dL/dz when fused (valid only when
 // the output is loss_info(loss).fused_activation of z; z_off is read only when fused). g_off may equal y_off.
 KernelCall loss(Loss loss, bool fused, uint32_t y_off, uint32_t z_off, uint32_t t_off, uint32_t g_off,
                 uint32_t loss_off, uint32_t rows, uint32_t cols);
 // out[i] (+)= g[i] * act'(z[i], y[i]) for i < count (out_off may equal g_off when !accumulate).
-KernelCall act_backward(Activation act, float alpha, uint32_t g_off, uint32_t z_off, uint32_t y_off,
+KernelCall act_backward(Activation act, const ActParams& params, uint32_t g_off, uint32_t z_off, uint32_t y_off,
                         uint32_t out_off, uint32_t count, bool accumulate);
-// out[r, i] (+)= y[r, i] * (g[r, i] - sum_j g[r, j] y[r, j]) (out_off may equal g_off when !accumulate).
+// The gradient through a row-wise activation, from its output y (out_off may equal g_off when !accumulate):
+//   SOFTMAX:     out[r, i] (+)= y[r, i] * (g[r, i] - sum_j g[r, j] y[r, j])
+//   LOG_SOFTMAX: out[r, i] (+)= g[r, i] - exp(y[r, i]) * sum_j g[r, j]
+KernelCall row_backward(Activation act, uint32_t g_off, uint32_t y_off, uint32_t out_off, uint32_t rows,
+                        uint32_t cols, bool accumulate);
+// row_backward(SOFTMAX, ...).
 KernelCall softmax_backward(uint32_t g_off, uint32_t y_off, uint32_t out_off, uint32_t rows, uint32_t cols,
                             bool accumulate);
 // dW[NxK] (+)= G[MxN]^T . X[MxK].
@@ -47,9 +58,19 @@ KernelCall weight_grad(uint32_t g_off, uint32_t x_off, uint32_t dw_off, uint32_t
 KernelCall bias_grad(uint32_t g_off, uint32_t db_off, uint32_t rows, uint32_t cols, bool accumulate);
 // out[MxK] (+)= (G[MxN] . W[NxK]) * prev_act'(z, y), z/y the producer's pre-activation and output
 // (IDENTITY and SOFTMAX: the raw product; for SOFTMAX follow with softmax_backward).
-KernelCall dense_backward_input(Activation prev_act, float alpha, uint32_t g_off, uint32_t w_off, uint32_t z_off,
+KernelCall dense_backward_input(Activation prev_act, const ActParams& params, uint32_t g_off, uint32_t w_off, uint32_t z_off,
                                 uint32_t y_off, uint32_t out_off, uint32_t M, uint32_t N, uint32_t K,
                                 bool accumulate);
+// PReLU (torch.nn.PReLU) over a rows x cols batch, slope w[shared ? 0 : c] for column c:
+// y = x > 0 ? x : w x (y_off may equal x_off);
+KernelCall prelu_forward(uint32_t x_off, uint32_t w_off, uint32_t y_off, uint32_t rows, uint32_t cols,
+                         bool shared);
+// out (+)= g * (x > 0 ? 1 : w) (out_off may equal g_off when !accumulate);
+KernelCall prelu_backward_input(uint32_t g_off, uint32_t x_off, uint32_t w_off, uint32_t out_off, uint32_t rows,
+                                uint32_t cols, bool shared, bool accumulate);
+// dw[j] (+)= sum over the elements of slope j (column j, or all when shared) of (x > 0 ? 0 : g x).
+KernelCall prelu_backward_param(uint32_t g_off, uint32_t x_off, uint32_t dw_off, uint32_t rows, uint32_t cols,
+                                bool shared, bool accumulate);
 // arena[off + i] = value for i < count.
 KernelCall fill(uint32_t off, uint32_t count, float value);
 // out[i] = a[i] + b[i] for i < count (out may equal a or b).

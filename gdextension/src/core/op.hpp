@@ -58,7 +58,7 @@ struct ForwardCtx {
 struct FoldedActivation {
     bool on = false;
     Activation act = Activation::IDENTITY;
-    float alpha = 0.0f;
+    ActParams params;
     uint32_t z = 0;  // the activation's input values
 };
 
@@ -97,12 +97,13 @@ public:
     virtual void backward(const BackwardCtx& c) const = 0;
 
     // ---- hooks of the planner's fusion pass (a plan optimisation: the unfused path must give the same numbers)
-    // An activation op says which activation it applies. Others: false.
-    virtual bool activation(Activation* act, float* alpha) const { return false; }
+    // An activation op says which activation it applies, with its parameters. Others: false.
+    virtual bool activation(Activation* act, ActParams* params) const { return false; }
     // An op that can apply an elementwise activation to its output in its own kernel's epilogue (dense) says so,
     // and forward_with_activation() records its forward pass writing its output to c.out and act(output) to y.
     virtual bool can_fuse_output_activation() const { return false; }
-    virtual void forward_with_activation(const ForwardCtx& c, Activation act, float alpha, uint32_t y) const {}
+    virtual void forward_with_activation(const ForwardCtx& c, Activation act, const ActParams& params,
+                                         uint32_t y) const {}
     // true: backward() honours BackwardCtx::fold for input `i` (multiplies in an elementwise derivative).
     virtual bool can_fold_input_activation(size_t i) const { return false; }
 };

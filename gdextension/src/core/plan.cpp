@@ -44,9 +44,9 @@ void forward_ops(const Model& m, const ArenaLayout& L, uint32_t rows, Mode mode,
             continue;
         }
         Activation act;
-        float alpha;
-        m.op(size_t(a)).activation(&act, &alpha);
-        m.op(i).forward_with_activation(c, act, alpha, L.value[m.node(size_t(a)).output]);
+        ActParams params;
+        m.op(size_t(a)).activation(&act, &params);
+        m.op(i).forward_with_activation(c, act, params, L.value[m.node(size_t(a)).output]);
     }
 }
 
@@ -59,8 +59,8 @@ int plan_loss(const Model& m, const ArenaLayout& L, const StepPlan& step, std::v
     const int p = m.tensor(o).producer;
     const Activation link = loss_info(step.loss).fused_activation;
     Activation act;
-    float alpha;
-    const bool is_act = p >= 0 && m.op(size_t(p)).activation(&act, &alpha);
+    ActParams params;
+    const bool is_act = p >= 0 && m.op(size_t(p)).activation(&act, &params);
     if (step.allow_fused && m.tensor(o).consumers.empty() && is_act && act == link) {
         // dL/dz of the activation's input z, straight from the loss kernel.
         const TensorId z = m.node(size_t(p)).inputs[0];
@@ -120,7 +120,7 @@ void plan_train_step(const Model& m, const ArenaLayout& L, const StepPlan& step,
             if (a >= 0) {  // write dL/dz of the activation's input instead
                 FoldedActivation& f = c.fold[k];
                 f.on = true;
-                m.op(size_t(a)).activation(&f.act, &f.alpha);
+                m.op(size_t(a)).activation(&f.act, &f.params);
                 t = m.node(size_t(a)).inputs[0];
                 f.z = L.value[t];
             }

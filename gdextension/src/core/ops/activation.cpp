@@ -1,6 +1,12 @@
 // activation: y = f(x) for any activation of the catalogue (codegen/spec/activations.yaml), elementwise or
-// row-wise (softmax, over the last dimension). After a dense op the planner fuses it into the GEMM's epilogue;
-// anywhere else it runs as its own kernel.
+// row-wise (softmax, log_softmax: over the last dimension). After a dense op the planner fuses an elementwise
+// one into the GEMM's epilogue; anywhere else it runs as its own kernel.
+//
+// Settings: "activation" (a name or an alias) and each of that activation's parameters by its spec name
+// (hard_tanh: min_val, max_val; softplus: beta, threshold; ...), defaulting to the spec's values. "alpha" is
+// accepted for every activation: it is the parameter named alpha when the activation has one (leaky_relu, elu,
+// celu), and is ignored otherwise, because LearnKit.activation(name, alpha) and files written before the
+// activations had several parameters pass it for every activation.
 #include <cmath>
 
 #include "core/kernel_builders.hpp"
@@ -11,7 +17,7 @@ namespace {
 
 class ActivationOp final : public Op {
 public:
-    ActivationOp(Activation act, float alpha) : act_(act), alpha_(alpha) {}
+    ActivationOp(Activation act, const ActParams& params) : act_(act), params_(params) {}
 
     const char* type() const override { return "activation"; }
     bool infer(const std::vector<Shape>& in, Shape* out, std::string* err) const override {
@@ -23,43 +29,44 @@ public:
         return true;
     }
     Attrs attrs() const override {
+        const ActivationInfo& info = activation_info(act_);
         Attrs a;
-        a.set("activation", std::string(activation_info(act_).name));
-        a.set("alpha", double(alpha_));
+        a.set("activation", std::string(info.name));
+        for (int k = 0; k < info.param_count; ++k) a.set(info.param_names[k], double(params_.p[k]));
         return a;
     }
     std::unique_ptr<Op> clone() const override { return std::make_unique<ActivationOp>(*this); }
-    bool activation(Activation* act, float* alpha) const override {
+    bool activation(Activation* act, ActParams* params) const override {
         *act = act_;
-        *alpha = alpha_;
+        *params = params_;
         return true;
     }
 
     void forward(const ForwardCtx& c) const override {
         const uint64_t count = uint64_t(c.rows) * c.out_shape.size();
         if (activation_info(act_).elementwise) {
-            c.emit(kernels::act_forward(act_, alpha_, c.in[0], c.out, uint32_t(count)));
+            c.emit(kernels::act_forward(act_, params_, c.in[0], c.out, uint32_t(count)));
         } else {
             const uint32_t cols = c.out_shape.last();
-            c.emit(kernels::softmax_rows(c.in[0], c.out, uint32_t(count / cols), cols));
+            c.emit(kernels::row_forward(act_, c.in[0], c.out, uint32_t(count / cols), cols));
         }
     }
     void backward(const BackwardCtx& c) const override {
         if (c.g_in[0] == kNoSlot) return;
         const uint64_t count = uint64_t(c.rows) * c.out_shape.size();
         if (activation_info(act_).elementwise) {
-            c.emit(kernels::act_backward(act_, alpha_, c.g_out, c.in[0], c.out, c.g_in[0], uint32_t(count),
+            c.emit(kernels::act_backward(act_, params_, c.g_out, c.in[0], c.out, c.g_in[0], uint32_t(count),
                                          c.g_in_acc[0]));
         } else {
             const uint32_t cols = c.out_shape.last();
-            c.emit(kernels::softmax_backward(c.g_out, c.out, c.g_in[0], uint32_t(count / cols), cols,
-                                             c.g_in_acc[0]));
+            c.emit(kernels::row_backward(act_, c.g_out, c.out, c.g_in[0], uint32_t(count / cols), cols,
+                                         c.g_in_acc[0]));
         }
     }
 
 private:
     Activation act_;
-    float alpha_;
+    ActParams params_;
 };
 
 std::unique_ptr<Op> make_activation(const Attrs& attrs, std::string* err) {
@@ -69,18 +76,29 @@ std::unique_ptr<Op> make_activation(const Attrs& attrs, std::string* err) {
     if (!activation_from_name(name, &act)) {
         std::string known;
         for (int i = 0; i < ACTIVATION_COUNT; ++i) {
-            known += std::string(i ? ", " : "") + activation_info(Activation(i)).name;
+            const ActivationInfo& info = activation_info(Activation(i));
+            known += std::string(i ? ", " : "") + info.name;
+            if (info.aliases[0]) known += std::string(" (or ") + info.aliases + ")";
         }
         r.fail("unknown activation \"" + name + "\": expected one of " + known);
     }
-    const double alpha = r.number("alpha", activation_info(act).default_alpha, -1e30, 1e30);
+    const ActivationInfo& info = activation_info(act);
+    ActParams params = info.defaults;
+    bool has_alpha = false;
+    for (int k = 0; k < info.param_count; ++k) {
+        params.p[k] = float(r.number(info.param_names[k], info.defaults.p[k], -1e30, 1e30));
+        has_alpha = has_alpha || std::string(info.param_names[k]) == "alpha";
+    }
+    if (!has_alpha) r.number("alpha", 0.0, -1e30, 1e30);  // accepted and ignored (see the top of this file)
     *err = r.finish();
     if (!err->empty()) return nullptr;
-    return std::make_unique<ActivationOp>(act, float(alpha));
+    return std::make_unique<ActivationOp>(act, params);
 }
 
 }  // namespace
 
-LK_REGISTER_OP(activation, make_activation, "Any catalogue activation, elementwise or softmax over the last dimension.");
+LK_REGISTER_OP(activation, make_activation,
+               "Any catalogue activation, elementwise or row-wise (softmax, log_softmax) over the last dimension, "
+               "with its parameters as settings.");
 
 }  // namespace lk

@@ -56,11 +56,12 @@ public:
     std::unique_ptr<Op> clone() const override { return std::make_unique<Dense>(*this); }
 
     void forward(const ForwardCtx& c) const override {
-        forward_with_activation(c, Activation::IDENTITY, 0.0f, c.out);
+        forward_with_activation(c, Activation::IDENTITY, ActParams{}, c.out);
     }
     bool can_fuse_output_activation() const override { return true; }
-    void forward_with_activation(const ForwardCtx& c, Activation act, float alpha, uint32_t y) const override {
-        c.emit(kernels::dense_forward(act, alpha, c.in[0], c.param[0], c.param[1], c.out, y, c.rows, units_,
+    void forward_with_activation(const ForwardCtx& c, Activation act, const ActParams& params,
+                                 uint32_t y) const override {
+        c.emit(kernels::dense_forward(act, params, c.in[0], c.param[0], c.param[1], c.out, y, c.rows, units_,
                                       c.in_shapes[0].dims[0]));
     }
     bool can_fold_input_activation(size_t) const override { return true; }
@@ -75,7 +76,7 @@ public:
         }
         if (c.g_in[0] == kNoSlot) return;
         const FoldedActivation& f = c.fold[0];
-        c.emit(kernels::dense_backward_input(f.on ? f.act : Activation::IDENTITY, f.on ? f.alpha : 0.0f, c.g_out,
+        c.emit(kernels::dense_backward_input(f.on ? f.act : Activation::IDENTITY, f.on ? f.params : ActParams{}, c.g_out,
                                              c.param[0], f.on ? f.z : c.in[0], c.in[0], c.g_in[0], c.rows,
                                              units_, in, c.g_in_acc[0]));
     }
