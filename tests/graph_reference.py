@@ -25,6 +25,16 @@ Tensors = dict[int, dict[str, Array]]  # op index -> {parameter or buffer name: 
 Masks = dict[int, Array]  # dropout op index -> keep mask (rows x width, bool)
 
 
+def activation_settings(name: str, alpha: float | None) -> dict:
+    """An activation op's settings as LearnKit.activation(name, alpha) makes them: alpha goes only to an
+    activation with a parameter of that name (the op refuses settings it does not have)."""
+    settings: dict = {"activation": name}
+    entry = next((a for a in spec().activations if name in (a.name, *a.aliases)), None)
+    if alpha is not None and entry is not None and "alpha" in entry.params:
+        settings["alpha"] = alpha
+    return settings
+
+
 @dataclass(frozen=True)
 class Node:
     type: str
@@ -86,9 +96,9 @@ def sequential(layers: Sequence[list]) -> Graph:
             _, n_in, n_out, act, alpha = layer
             g.add("dense", {"units": n_out, "inputs": n_in})
             if act != "identity":
-                g.add("activation", {"activation": act, "alpha": alpha})
+                g.add("activation", activation_settings(act, alpha))
         elif kind == "activation":
-            g.add("activation", {"activation": layer[1], "alpha": layer[2]})
+            g.add("activation", activation_settings(layer[1], layer[2]))
         elif kind == "layer":  # LearnKit.layer(type, settings)
             g.add(layer[1], dict(layer[2]))
         elif kind == "dropout":

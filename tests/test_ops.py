@@ -57,10 +57,10 @@ def residual_ops() -> gr.Graph:
     g = gr.Graph(5)
     a = g.add("dense", {"units": 8}, [0])
     g.add("layer_norm", {"eps": 1e-5, "affine": True})
-    g.add("activation", {"activation": "relu", "alpha": 0.01})
+    g.add("activation", {"activation": "relu"})
     b = g.add("dense", {"units": 8})
     g.add("add", {}, [a, b])
-    g.add("activation", {"activation": "tanh", "alpha": 0.01})
+    g.add("activation", {"activation": "tanh"})
     g.add("dense", {"units": 3})
     return g
 
@@ -70,10 +70,10 @@ def branchy_ops() -> gr.Graph:
     feeds an add (its derivative is folded into the dense after it while the add writes the same gradient)."""
     g = gr.Graph(4)
     z = g.add("dense", {"units": 6}, [0])
-    y = g.add("activation", {"activation": "sigmoid", "alpha": 0.01}, [z])
+    y = g.add("activation", {"activation": "sigmoid"}, [z])
     d = g.add("dense", {"units": 6}, [y])
     s = g.add("add", {}, [z, d])
-    r = g.add("activation", {"activation": "relu", "alpha": 0.01}, [s])
+    r = g.add("activation", {"activation": "relu"}, [s])
     e = g.add("dense", {"units": 6}, [r])
     f = g.add("add", {}, [r, e])
     h = g.add("add", {}, [f, r])

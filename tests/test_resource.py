@@ -73,7 +73,8 @@ BAD_MODELS = [
     ("mismatched-widths", ["ops", 2, "settings", "inputs"], 6, ["dense_2", "6 inputs", "(n, 7)"]),
     ("unknown-setting", ["ops", 0, "settings", "unitz"], 3, ["ops[0]", "unitz"]),
     ("unknown-device", ["device"], "tpu9", ["device", "tpu9"]),
-    ("bad-alpha", ["ops", 1, "settings", "alpha"], "x", ["ops[1]", "alpha", '"x"']),
+    ("bad-alpha", ["ops", 3, "settings", "alpha"], "x", ["ops[3]", "alpha", '"x"']),  # leaky_relu's
+    ("alpha-on-tanh", ["ops", 1, "settings", "alpha"], 0.5, ["ops[1]", "alpha"]),  # tanh has none
     ("unknown-activation", ["ops", 3, "settings", "activation"], "swishy", ["ops[3]", "swishy"]),
     ("unknown-op-type", ["ops", 1, "type"], "conv9d", ["ops[1]", "conv9d", "unknown op type"]),
     ("short-weight", ["ops", 4, "tensors", "weight"], "AAAAAA==",

@@ -11,6 +11,14 @@
 
 namespace lk::api {
 
+bool activation_has_param(Activation act, const char* name) {
+    const ActivationInfo& info = activation_info(act);
+    for (int k = 0; k < info.param_count; ++k) {
+        if (std::string(info.param_names[k]) == name) return true;
+    }
+    return false;
+}
+
 namespace {
 
 bool add_op(Model* m, const char* type, const Attrs& attrs, std::vector<TensorId> inputs, TensorId* out,
@@ -34,7 +42,9 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
     if (d.act == Activation::IDENTITY) return true;
     Attrs act;
     act.set("activation", std::string(activation_info(d.act).name));
-    if (!std::isnan(d.alpha)) act.set("alpha", double(d.alpha));  // NAN: the spec's defaults
+    // NAN: the spec's defaults. LKDense carries an alpha for every activation (it predates named parameters):
+    // it goes to the activation's parameter named alpha, if it has one.
+    if (!std::isnan(d.alpha) && activation_has_param(d.act, "alpha")) act.set("alpha", double(d.alpha));
     return add_op(m, "activation", act, {*out}, out, err);
 }
 

@@ -28,6 +28,10 @@ ExtRef<LKOptimizer> default_optimizer(Optimizer kind);
 ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, double lr_min, const char* where);
 ExtRef<LKTrainer> make_trainer(const ExtRef<LKNetwork>& network, const char* where);
 
+// Whether the spec gives the activation a parameter of this name (LKDense's and LearnKit.activation()'s alpha
+// goes only to activations that have one).
+bool activation_has_param(Activation act, const char* name);
+
 // "gpu"/"cpu"/"auto" from a runner argument of the seed API (null = "auto").
 bool device_from_runner(const gd::Variant& runner, std::string* device, const char* where);
 

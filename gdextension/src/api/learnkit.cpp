@@ -82,7 +82,12 @@ ExtRef<LKLayer> LearnKit::layer(const gd::String& type, const gd::Dictionary& se
 ExtRef<LKLayer> LearnKit::activation(const gd::String& name, double alpha) {
     gd::Dictionary s;
     s[gd::Variant("activation")] = gd::Variant(name);
-    if (!std::isnan(alpha)) s[gd::Variant("alpha")] = gd::Variant(alpha);  // NAN (the default): the spec's
+    // NAN (the default): the spec's. Like LKDense's, this alpha is the activation's parameter named alpha
+    // (leaky_relu, elu, celu) when it has one; other parameters go by name through LearnKit.layer().
+    Activation act;
+    if (!std::isnan(alpha) && activation_from_name(name.utf8(), &act) && activation_has_param(act, "alpha")) {
+        s[gd::Variant("alpha")] = gd::Variant(alpha);
+    }
     return make_layer("activation", s, gd::Array(), "activation");
 }
 

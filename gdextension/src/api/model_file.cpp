@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "api/convert.hpp"
+#include "api/factories.hpp"
 #include "api/network_api.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
@@ -122,7 +123,9 @@ bool from_v1(const gd::Dictionary& doc, Model* m, std::string* err) {
         tensors.push_back(std::move(b));
         if (a != Activation::IDENTITY) {
             Attrs aa;
-            aa.set("activation", std::string(activation_info(a).name)).set("alpha", alpha.as_double());
+            aa.set("activation", std::string(activation_info(a).name));
+            // Version 1 wrote an alpha for every activation; only those with a parameter named alpha keep it.
+            if (activation_has_param(a, "alpha")) aa.set("alpha", alpha.as_double());
             // The op refuses what the check above lets through (|alpha| > 1e30): a null op in the model
             // crashed at once (found by tests/test_model_fuzz.py, "alpha": 1e39).
             std::unique_ptr<Op> op = make_op("activation", aa, &e);

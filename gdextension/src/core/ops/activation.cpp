@@ -3,10 +3,9 @@
 // one into the GEMM's epilogue; anywhere else it runs as its own kernel.
 //
 // Settings: "activation" (a name or an alias) and each of that activation's parameters by its spec name
-// (hard_tanh: min_val, max_val; softplus: beta, threshold; ...), defaulting to the spec's values. "alpha" is
-// accepted for every activation: it is the parameter named alpha when the activation has one (leaky_relu, elu,
-// celu), and is ignored otherwise, because LearnKit.activation(name, alpha) and files written before the
-// activations had several parameters pass it for every activation.
+// (hard_tanh: min_val, max_val; softplus: beta, threshold; ...), defaulting to the spec's values. Any other
+// setting is an error, so a model is exactly what its settings say (the API's LKDense, whose alpha predates
+// named parameters, and version-1 files pass alpha only to activations that have one).
 #include <cmath>
 
 #include "core/kernel_builders.hpp"
@@ -84,12 +83,9 @@ std::unique_ptr<Op> make_activation(const Attrs& attrs, std::string* err) {
     }
     const ActivationInfo& info = activation_info(act);
     ActParams params = info.defaults;
-    bool has_alpha = false;
     for (int k = 0; k < info.param_count; ++k) {
         params.p[k] = float(r.number(info.param_names[k], info.defaults.p[k], -1e30, 1e30));
-        has_alpha = has_alpha || std::string(info.param_names[k]) == "alpha";
     }
-    if (!has_alpha) r.number("alpha", 0.0, -1e30, 1e30);  // accepted and ignored (see the top of this file)
     *err = r.finish();
     if (!err->empty()) return nullptr;
     return std::make_unique<ActivationOp>(act, params);
