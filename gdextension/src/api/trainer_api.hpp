@@ -38,7 +38,7 @@ public:
     Schedule schedule;
     double lr_max = 1e-3;
 
-    gd::String get_kind() const { return gd::String(schedule.kind == Schedule::Kind::COSINE ? "cosine" : "constant"); }
+    gd::String get_kind() const { return gd::String(schedule_kind_name(schedule.kind)); }
     double get_lr_max() const { return lr_max; }
     double get_lr_min() const { return schedule.lr_min; }
     int64_t get_period() const { return schedule.period; }
