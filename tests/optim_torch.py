@@ -23,7 +23,7 @@ class LionTorch(torch.optim.Optimizer):
         super().__init__(params, {"lr": lr, "betas": betas, "weight_decay": weight_decay})
 
     @torch.no_grad()
-    def step(self, closure: object = None) -> None:  # noqa: ARG002
+    def step(self, closure: object = None) -> None:
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in group["params"]:
