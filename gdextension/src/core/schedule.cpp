@@ -107,8 +107,14 @@ double learning_rate_at(const Schedule& s, double base, int64_t k, int64_t horiz
             return base * std::pow(1.0 - double(std::min(k, total)) / double(total), s.power);
         }
         case Schedule::Kind::PLATEAU: {
-            const int n = state ? state->reductions : 0;
-            return std::max(base * std::pow(s.gamma, double(n)), double(s.lr_min));
+            // torch: new = max(lr * factor, min_lr), applied only when it lowers lr by more than eps = 1e-8.
+            double lr = base;
+            for (int i = 0, n = state ? state->reductions : 0; i < n; ++i) {
+                const double next = std::max(lr * s.gamma, double(s.lr_min));
+                if (lr - next <= 1e-8) break;
+                lr = next;
+            }
+            return lr;
         }
         case Schedule::Kind::SEQUENCE: {
             if (s.children.empty()) return base;

@@ -111,7 +111,7 @@ static func refused(c: Dictionary) -> Dictionary:
 			var o := LearnKit.optimizer(str(c.name))
 			return {"error_code": o.set_hyper(str(c.key), c.value), "hyper": o.get_hyperparameters()}
 		"schedule":
-			return {"null": LearnKit.schedule(str(c.kind), c.settings) == null}
+			return {"null": LearnKit.schedule(str(c.schedule_kind), c.settings) == null}
 		"param_group":
 			var net := Util.network(c)
 			var t := LearnKit.trainer(net, {"device": "cpu"})
