@@ -422,7 +422,8 @@ int64_t LKTrainer::set_state(const gd::Dictionary& state) {
         return bad(str("state[\"optimizer\"] is ", v.describe(), ": expected \"", optimizer_info(kind).name,
                        "\", the trainer's optimizer (set it first)"));
     }
-    if (!state.lookup(gd::Variant("steps"), &v) || !v.is_number() || v.as_double() < 0.0) {
+    if (!state.lookup(gd::Variant("steps"), &v) || !v.is_number() || !(v.as_double() >= 0.0) ||
+        v.as_double() > 9.0e15 || v.as_double() != std::floor(v.as_double())) {
         return bad(str("state[\"steps\"] is ", v.describe(), ": expected the optimizer's step count (int >= 0)"));
     }
     const uint64_t steps = uint64_t(v.as_double());
