@@ -85,23 +85,138 @@ LOSS_TARGETS = {"real": lambda rng, s: rng.normal(size=s),
                 "distribution": lambda rng, s: np.eye(s[1])[rng.integers(0, s[1], size=s[0])]}
 
 
+def _lerp(a: F64, b: F64, w: float) -> F64:
+    return a + w * (b - a)
+
+
 def _sgd(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
     g = g + h["weight_decay"] * p
-    state[0][:] = g if t == 1 else h["momentum"] * state[0] + g  # torch: buf = g on the first step
-    p -= h["lr"] * state[0]
+    if h["momentum"] != 0.0:  # torch: buf = g on the first step, then momentum * buf + (1 - dampening) * g
+        state[0][:] = g if t == 1 else h["momentum"] * state[0] + (1.0 - h["dampening"]) * g
+        g = g + h["momentum"] * state[0] if h["nesterov"] else state[0]
+    p -= h["lr"] * g
+
+
+def _adam_core(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    m, v, vmax = state
+    m[:] = _lerp(m, g, 1.0 - h["beta1"])
+    v[:] = h["beta2"] * v + (1.0 - h["beta2"]) * g * g
+    vmax[:] = np.maximum(vmax, v)
+    bc1, bc2 = 1.0 - h["beta1"] ** t, 1.0 - h["beta2"] ** t
+    p -= (h["lr"] / bc1) * m / (np.sqrt(vmax if h["amsgrad"] else v) / math.sqrt(bc2) + h["epsilon"])
 
 
 def _adam(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    _adam_core(p, g + h["weight_decay"] * p, state, h, t)
+
+
+def _adamw(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    p *= 1.0 - h["lr"] * h["weight_decay"]
+    _adam_core(p, g, state, h, t)
+
+
+def _adamax(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
     g = g + h["weight_decay"] * p
+    m, u = state
+    m[:] = _lerp(m, g, 1.0 - h["beta1"])
+    u[:] = np.maximum(u * h["beta2"], np.abs(g) + h["epsilon"])
+    p -= h["lr"] / (1.0 - h["beta1"] ** t) * m / u
+
+
+def _decay(p: F64, g: F64, h: dict[str, float]) -> F64:
+    """NAdam / RAdam weight decay: decoupled (shrinks p) or coupled (returns g + wd * p)."""
+    if h["decoupled_weight_decay"]:
+        p *= 1.0 - h["lr"] * h["weight_decay"]
+        return g
+    return g + h["weight_decay"] * p
+
+
+def _nadam(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = _decay(p, g, h)
+    b1, psi = h["beta1"], h["momentum_decay"]
+    mus = [b1 * (1.0 - 0.5 * 0.96 ** (i * psi)) for i in range(1, t + 2)]
+    mu, mu_next, mu_product = mus[t - 1], mus[t], float(np.prod(mus[:t]))
     m, v = state
-    m[:] = h["beta1"] * m + (1.0 - h["beta1"]) * g
+    m[:] = _lerp(m, g, 1.0 - b1)
+    v[:] = h["beta2"] * v + (1.0 - h["beta2"]) * g * g
+    denom = np.sqrt(v / (1.0 - h["beta2"] ** t)) + h["epsilon"]
+    p -= h["lr"] * (1.0 - mu) / (1.0 - mu_product) * g / denom
+    p -= h["lr"] * mu_next / (1.0 - mu_product * mu_next) * m / denom
+
+
+def _radam(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = _decay(p, g, h)
+    m, v = state
+    m[:] = _lerp(m, g, 1.0 - h["beta1"])
     v[:] = h["beta2"] * v + (1.0 - h["beta2"]) * g * g
     bc1, bc2 = 1.0 - h["beta1"] ** t, 1.0 - h["beta2"] ** t
-    p -= (h["lr"] / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + h["epsilon"])
+    rho_inf = 2.0 / (1.0 - h["beta2"]) - 1.0
+    rho_t = rho_inf - 2.0 * t * h["beta2"] ** t / bc2
+    if rho_t > 5.0:
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        p -= m / bc1 * h["lr"] * math.sqrt(bc2) / (np.sqrt(v) + h["epsilon"]) * rect
+    else:
+        p -= m / bc1 * h["lr"]
 
 
-# optimizer name -> step(p, g, state, hyper, t) updating p and state in place (g already clipped)
-OPT_REFS: dict[str, Callable[[F64, F64, list[F64], dict[str, float], int], None]] = {"sgd": _sgd, "adam": _adam}
+def _rmsprop(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = g + h["weight_decay"] * p
+    sq, buf, gavg = state
+    sq[:] = h["alpha"] * sq + (1.0 - h["alpha"]) * g * g
+    if h["centered"]:
+        gavg[:] = _lerp(gavg, g, 1.0 - h["alpha"])
+        avg = np.sqrt(np.maximum(sq - gavg * gavg, 0.0)) + h["epsilon"]
+    else:
+        avg = np.sqrt(sq) + h["epsilon"]
+    if h["momentum"] > 0:
+        buf[:] = h["momentum"] * buf + g / avg
+        p -= h["lr"] * buf
+    else:
+        p -= h["lr"] * g / avg
+
+
+def _adagrad(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = g + h["weight_decay"] * p
+    state[0][:] += g * g
+    p -= h["lr"] / (1.0 + (t - 1) * h["lr_decay"]) * g / (np.sqrt(state[0]) + h["epsilon"])
+
+
+def _adadelta(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    g = g + h["weight_decay"] * p
+    sq, acc = state
+    sq[:] = h["rho"] * sq + (1.0 - h["rho"]) * g * g
+    delta = np.sqrt(acc + h["epsilon"]) / np.sqrt(sq + h["epsilon"]) * g
+    acc[:] = h["rho"] * acc + (1.0 - h["rho"]) * delta * delta
+    p -= h["lr"] * delta
+
+
+def _lion(p: F64, g: F64, state: list[F64], h: dict[str, float], t: int) -> None:
+    c = h["beta1"] * state[0] + (1.0 - h["beta1"]) * g
+    p *= 1.0 - h["lr"] * h["weight_decay"]
+    p -= h["lr"] * np.sign(c)
+    state[0][:] = h["beta2"] * state[0] + (1.0 - h["beta2"]) * g
+
+
+# optimizer name -> step(p, g, state, hyper, t) updating p and state in place (g already clipped). `state` holds
+# all state_per_param states (those that do not exist for the hyperparameters stay unused), starting at the
+# spec's state_init values.
+OPT_REFS: dict[str, Callable[[F64, F64, list[F64], dict[str, float], int], None]] = {
+    "sgd": _sgd, "adam": _adam, "adamw": _adamw, "adamax": _adamax, "nadam": _nadam, "radam": _radam,
+    "rmsprop": _rmsprop, "adagrad": _adagrad, "adadelta": _adadelta, "lion": _lion}
+# optimizer name -> hyperparameter settings the kernel tests cover (each on top of the spec's defaults): every
+# flag and every state_if state on and off.
+OPT_VARIANTS: dict[str, list[dict[str, float]]] = {
+    "sgd": [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": 1.0}, {"momentum": 0.8, "dampening": 0.5}],
+    "adam": [{}, {"amsgrad": 1.0}],
+    "adamw": [{}, {"amsgrad": 1.0}],
+    "adamax": [{}],
+    "nadam": [{}, {"decoupled_weight_decay": 1.0}],
+    "radam": [{}, {"decoupled_weight_decay": 1.0}],
+    "rmsprop": [{}, {"momentum": 0.9}, {"centered": 1.0}, {"momentum": 0.5, "centered": 1.0}],
+    "adagrad": [{}, {"lr_decay": 0.1, "initial_accumulator_value": 0.5}],
+    "adadelta": [{}],
+    "lion": [{}],
+}
 # initializer name -> (uniform?, scale(fan_in, fan_out))
 INIT_REFS = {"kaiming": (False, lambda fi, fo: math.sqrt(2.0 / fi)),
              "xavier": (True, lambda fi, fo: math.sqrt(6.0 / (fi + fo)))}
@@ -123,6 +238,7 @@ NO_PARAMS = np.zeros(catalogue.ACT_PARAM_SLOTS, np.float32)
 # ---- Building and calling the generated library -----------------------------------------------------------
 
 WRAPPER = r"""
+#include <cstdio>
 #include "core/kernel_builders.hpp"
 using namespace lk;
 static KernelCall last;
@@ -184,9 +300,15 @@ void w_layernorm_forward(float* a, uint32_t x, uint32_t gamma, uint32_t beta, ui
 void w_layernorm_backward_input(float* a, uint32_t g, uint32_t x, uint32_t gamma, uint32_t mean, uint32_t rstd, uint32_t dx, uint32_t rows, uint32_t cols, int affine, int acc) { go(kernels::layernorm_backward_input(g, x, gamma, mean, rstd, dx, rows, cols, affine != 0, acc != 0), a, nullptr); }
 void w_layernorm_backward_params(float* a, uint32_t g, uint32_t x, uint32_t mean, uint32_t rstd, uint32_t dgamma, uint32_t dbeta, uint32_t rows, uint32_t cols, int acc) { go(kernels::layernorm_backward_params(g, x, mean, rstd, dgamma, dbeta, rows, cols, acc != 0), a, nullptr); }
 void w_grad_sumsq(float* a, uint32_t g, uint32_t count, uint32_t partial) { go(kernels::grad_sumsq(g, count, partial), a, nullptr); }
-void w_optimizer_step(float* a, int opt, const float* hyper, uint32_t p, uint32_t g, uint32_t s, uint32_t count, uint32_t partial) {
-    OptimizerHyper h; HYPER_FROM_ARRAY go(kernels::optimizer_step(Optimizer(opt), h, p, g, s, count, partial), a, nullptr);
+void w_optimizer_step(float* a, int opt, const float* hyper, uint64_t t, double* carried, uint32_t p, uint32_t g, uint32_t s, uint32_t stride, uint32_t count, uint32_t partial) {
+    OptimizerHyper h; HYPER_FROM_ARRAY
+    if (t == 1) optimizer_carried_reset(Optimizer(opt), h, carried);
+    optimizer_carried_advance(Optimizer(opt), h, t, carried);
+    go(kernels::optimizer_step(Optimizer(opt), optimizer_floats(Optimizer(opt), h, t, carried), p, g, s, stride, count, partial), a, nullptr);
 }
+uint32_t w_opt_state_count(int opt, const float* hyper) { OptimizerHyper h; HYPER_FROM_ARRAY return optimizer_state_count(Optimizer(opt), h); }
+void w_opt_state_initial(int opt, const float* hyper, float* out) { OptimizerHyper h; HYPER_FROM_ARRAY optimizer_state_initial(Optimizer(opt), h, out); }
+int w_check_hyper(int opt, const float* hyper, char* out, int n) { OptimizerHyper h; HYPER_FROM_ARRAY std::string e = check_hyperparameters(Optimizer(opt), h); snprintf(out, n, "%s", e.c_str()); return int(e.size()); }
 }
 """
 
@@ -213,10 +335,12 @@ _SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u 
     "w_batchnorm_forward_train": (None, "Puuuuuuuuuuffi"), "w_batchnorm_forward_eval": (None, "Puuuuuuuufi"),
     "w_batchnorm_backward": (None, "Puuuuuuuuuuiii"), "w_layernorm_forward": (None, "Puuuuuuuufi"),
     "w_layernorm_backward_input": (None, "Puuuuuuuuii"), "w_layernorm_backward_params": (None, "Puuuuuuuui"),
-    "w_optimizer_step": (None, "PiPuuuuu"),
+    "w_optimizer_step": (None, "PiPqDuuuuuu"), "w_opt_state_count": ("u", "iP"), "w_opt_state_initial": (None, "iPP"),
+    "w_check_hyper": ("i", "iPci"),
 }
 _CTYPES = {"P": np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS"),
            "U": np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS"),
+           "D": np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS"), "c": ctypes.c_char_p,
            "u": ctypes.c_uint32, "q": ctypes.c_uint64, "i": ctypes.c_int, "f": ctypes.c_float, "s": ctypes.c_char_p,
            None: None}
 
@@ -239,7 +363,7 @@ def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     so = out / f"lib{name}.so"
     cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *SANITIZE_FLAGS, *defines,
            f"-I{REPO / 'gdextension' / 'src'}", f"-I{out.parent}", str(out / "kernels.cpp"),
-           str(out / "cpu_kernels.cpp"), str(REPO / "gdextension" / "src" / "core" / "kernel_builders.cpp"),
+           str(out / "cpu_kernels.cpp"), str(out / "optimizer_host.cpp"), str(REPO / "gdextension" / "src" / "core" / "kernel_builders.cpp"),
            str(out / "wrapper.cpp"), "-o", str(so)]
     # Not g++ itself under a preloaded sanitizer runtime (tools/sanitize_run.sh preloads it into pytest).
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}

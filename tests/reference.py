@@ -217,42 +217,37 @@ class OptimizerSpec:
 
 
 class Optimizer:
-    """torch.optim.SGD (dampening 0, no Nesterov) or torch.optim.Adam (no AMSGrad), with coupled weight decay
-    on every parameter, after clip_grad_norm_ when ``clip_norm`` > 0. State persists across steps."""
+    """Any optimizer of the spec by its NumPy reference (OPT_REFS in tests/kernel_harness.py, torch's formulas),
+    with coupled or decoupled weight decay as the optimizer defines it, after clip_grad_norm_ when ``clip_norm``
+    > 0. Hyperparameters the spec has beyond OptimizerSpec's take the spec defaults. State persists across
+    steps."""
 
     def __init__(self, spec: OptimizerSpec):
         self.spec = spec
         self.steps = 0
-        self.state: list[list[Array]] = []  # per parameter: [momentum buffer] or [m, v]
+        self.state: list[list[Array]] = []  # per parameter: the optimizer's states
 
     def step(self, params: Params, grads: Params, lr: float) -> Params:
+        from kernel_harness import CAT, OPT_REFS
+
         s = self.spec
+        entry = next((o for o in CAT.optimizers if o.name == s.kind), None)
+        if entry is None:
+            raise ValueError(f"unknown optimizer {s.kind!r}")
+        h = {**entry.defaults, "lr": lr, "weight_decay": s.weight_decay, "momentum": s.momentum,
+             "beta1": s.beta1, "beta2": s.beta2, "epsilon": s.epsilon}
         grads = clip_grad_norm(grads, s.clip_norm)
         flat_p = [p for pair in params for p in pair]
         flat_g = [g for pair in grads for g in pair]
         self.steps += 1
         if not self.state:
-            self.state = [[] for _ in flat_p]
+            self.state = [[np.full_like(p, h[entry.state_init[k]] if k in entry.state_init else 0.0)
+                           for k in range(entry.state_per_param)] for p in flat_p]
         new = []
         for i, (p, g) in enumerate(zip(flat_p, flat_g, strict=True)):
-            g = g + s.weight_decay * p
-            if s.kind == "sgd":
-                if s.momentum != 0:
-                    buf = g.copy() if not self.state[i] else s.momentum * self.state[i][0] + g
-                    self.state[i] = [buf]
-                    g = buf
-                new.append(p - lr * g)
-            elif s.kind == "adam":
-                m, v = self.state[i] if self.state[i] else (np.zeros_like(p), np.zeros_like(p))
-                m = s.beta1 * m + (1 - s.beta1) * g
-                v = s.beta2 * v + (1 - s.beta2) * g * g
-                self.state[i] = [m, v]
-                bias1 = 1 - s.beta1 ** self.steps
-                bias2 = 1 - s.beta2 ** self.steps
-                denom = np.sqrt(v) / math.sqrt(bias2) + s.epsilon
-                new.append(p - (lr / bias1) * m / denom)
-            else:
-                raise ValueError(f"unknown optimizer {s.kind!r}")
+            p = np.array(p, dtype=float, copy=True)
+            OPT_REFS[s.kind](p, np.asarray(g, dtype=float), self.state[i], h, self.steps)
+            new.append(p)
         return [(new[2 * i], new[2 * i + 1]) for i in range(len(params))]
 
 

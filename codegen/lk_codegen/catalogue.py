@@ -15,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,10 +130,41 @@ class Loss:
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """One entry of optimizers.yaml's `hyperparameters` list: a float field of OptimizerHyper."""
+    """One entry of optimizers.yaml's `hyperparameters` list: a float field of OptimizerHyper. Valid values:
+    lo..hi (open ends excluded), or 0 and 1 for a flag."""
     name: str
     default: float
     doc: str
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = True
+    hi_open: bool = True
+    flag: bool = False
+
+    @property
+    def range_text(self) -> str:
+        """The valid values as the error messages say them: "[0, 1)", "> 0", "0 or 1 (a flag)"."""
+        if self.flag:
+            return "0 or 1 (false or true)"
+        if math.isinf(self.hi):
+            return f"{'>' if self.lo_open else '>='} {_num(self.lo)}"
+        return f"in {'(' if self.lo_open else '['}{_num(self.lo)}, {_num(self.hi)}{')' if self.hi_open else ']'}"
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(v)
+
+
+@dataclass(frozen=True)
+class HostScalar:
+    """One entry of an optimizer's `host` map: a scalar the host computes in double for each step t."""
+    name: str
+    expr: str
+    initial: float | None = None  # carried from step to step (its name reads the previous value); None: not
+
+    @property
+    def carried(self) -> bool:
+        return self.initial is not None
 
 
 @dataclass(frozen=True)
@@ -144,6 +176,10 @@ class Optimizer:
     hyper: dict[str, float]
     defaults: dict[str, float]
     update: str
+    state_if: dict[int, str] = field(default_factory=dict)    # state index -> flag hyperparameter
+    state_init: dict[int, str] = field(default_factory=dict)  # state index -> hyperparameter (initial value)
+    host: list[HostScalar] = field(default_factory=list)
+    checks: list[tuple[str, str]] = field(default_factory=list)  # (host expression that must hold, message)
 
     @property
     def enum_name(self) -> str:
@@ -153,6 +189,17 @@ class Optimizer:
     def statements(self) -> list[str]:
         """The update rule, one statement (without its `;`) per item."""
         return [s.strip() for s in self.update.split(";") if s.strip()]
+
+    @property
+    def push_names(self) -> list[str]:
+        """The kernel's float push slots after max_norm (slot 0): the hyperparameters and host scalars the update
+        reads, in spec order. Only these travel, so each variant fits in the 16 float slots on its own."""
+        used = identifiers(self.update) | set(self.state_if.values())
+        return [n for n in (*self.hyper, *(h.name for h in self.host)) if n in used and n != "max_norm"]
+
+    @property
+    def carried(self) -> list[HostScalar]:
+        return [h for h in self.host if h.carried]
 
 
 @dataclass(frozen=True)
@@ -497,16 +544,80 @@ def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) 
     return result
 
 
+_RANGE = re.compile(r"^\s*([\[(])\s*([-+\w.]+)\s*,\s*([-+\w.]+)\s*([\])])\s*$")
+# Functions host expressions (`host`, `checks`) may call; they run in double on the host (f32 rounds to float32,
+# for state torch keeps in float32).
+HOST_FUNCTIONS = {"pow": 2, "sqrt": 1, "exp": 1, "log": 1, "min": 2, "max": 2, "f32": 1}
+FLOAT_SLOTS = 16  # Push::f; slot 0 of optimizer_step is max_norm
+
+
 def _hyperparameters(path: Path) -> list[Hyperparameter]:
     result = []
-    reserved = {"p", "g", "i", "k", "count", "coef", "float"}
+    reserved = {"p", "g", "i", "k", "t", "count", "coef", "float"}
     for e in _entries(path, "hyperparameters"):
-        e.check_keys({"name", "default", "doc"}, set())
+        e.check_keys({"name", "default", "doc"}, {"range", "flag"})
         if e.name in reserved or re.match(r"^s\d+$", e.name) or e.name.startswith("lk_"):
             raise e.fail("name", f"{e.name!r} is reserved for the update rule's own variables")
-        result.append(Hyperparameter(e.name, e.number(e.data["default"], "default"), e.text("doc")))
+        default = e.number(e.data["default"], "default")
+        flag = e.data.get("flag", False)
+        if not isinstance(flag, bool):
+            raise e.fail("flag", "expected true or false")
+        bounds: dict[str, Any] = {"flag": flag}
+        if "range" in e.data:
+            m = _RANGE.match(str(e.data["range"]))
+            try:
+                lo, hi = (float(m.group(2)), float(m.group(3))) if m else (0.0, 0.0)
+            except ValueError:
+                m = None
+            if not m or flag:
+                raise e.fail("range", "expected an interval like \"[0.0, 1.0)\" or \"(0.0, inf)\" (not on a flag)")
+            bounds.update(lo=lo, hi=hi, lo_open=m.group(1) == "(", hi_open=m.group(4) == ")")
+        h = Hyperparameter(e.name, default, e.text("doc"), **bounds)
+        if flag and default not in (0.0, 1.0):
+            raise e.fail("default", "a flag's default is 0.0 or 1.0")
+        result.append(h)
     if "max_norm" not in {h.name for h in result}:
         raise SpecError(f"{_display(path)}: hyperparameters: `max_norm` is required (gradient clipping)")
+    return result
+
+
+def _host_scalars(e: _Entry, own: set[str], reserved: set[str]) -> list[HostScalar]:
+    raw = e.data.get("host", {})
+    if not isinstance(raw, dict):
+        raise e.fail("host", "expected a map name -> expression (or {value: expression, initial: number})")
+    result: list[HostScalar] = []
+    known = {"t", *own}
+    for name, spec in raw.items():
+        if not isinstance(name, str) or not _NAME.match(name) or name in known or name in reserved:
+            raise e.fail("host", f"host scalar {name!r}: expected a new snake_case name (not a hyperparameter, "
+                                 "an update variable or t)")
+        initial = None
+        if isinstance(spec, dict):
+            if set(spec) != {"value", "initial"}:
+                raise e.fail("host", f"host scalar {name!r}: expected {{value: expression, initial: number}}")
+            initial, spec = e.number(spec["initial"], "host"), spec["value"]
+        try:
+            check_expression(spec, known | ({name} if initial is not None else set()), HOST_FUNCTIONS)
+        except ValueError as err:
+            raise e.fail("host", f"{name}: {err}") from None
+        result.append(HostScalar(name, spec.strip(), initial))
+        known.add(name)
+    return result
+
+
+def _state_map(e: _Entry, key: str, states: int, own: dict[str, float]) -> dict[int, str]:
+    raw = e.data.get(key, {})
+    if not isinstance(raw, dict):
+        raise e.fail(key, "expected a map s<k> -> hyperparameter")
+    result = {}
+    for state, hyper in raw.items():
+        m = re.match(r"^s(\d+)$", str(state))
+        if not m or int(m.group(1)) >= states:
+            raise e.fail(key, f"{state!r}: expected a state s0 .. s{states - 1}")
+        if hyper not in own:
+            raise e.fail(key, f"{state}: expected one of this optimizer's hyperparameters "
+                              f"({', '.join(sorted(own))}), got {hyper!r}")
+        result[int(m.group(1))] = str(hyper)
     return result
 
 
@@ -514,7 +625,8 @@ def _optimizers(path: Path, helpers: dict[str, int], hyper: list[Hyperparameter]
     result = []
     known = {h.name: h.default for h in hyper}
     for e in _entries(path, "optimizers"):
-        e.check_keys({"name", "doc", "state_per_param", "hyper", "update"}, set())
+        e.check_keys({"name", "doc", "state_per_param", "hyper", "update"},
+                     {"state_if", "state_init", "host", "checks"})
         states = e.data["state_per_param"]
         if isinstance(states, bool) or not isinstance(states, int) or not 0 <= states <= 4:
             raise e.fail("state_per_param", "expected an integer from 0 to 4")
@@ -526,13 +638,45 @@ def _optimizers(path: Path, helpers: dict[str, int], hyper: list[Hyperparameter]
                 raise e.fail("hyper", f"unknown hyperparameter {name!r} (declare it under `hyperparameters`)")
         own_defaults = {k: e.number(v, "hyper") for k, v in own.items()}
         state_names = {f"s{k}" for k in range(states)}
+        host = _host_scalars(e, set(own_defaults), {"p", "g", *state_names, *known, "float"})
         try:
-            check_statements(e.text("update"), {"p", "g"} | state_names, set(own_defaults), helpers)
+            check_statements(e.text("update"), {"p", "g"} | state_names,
+                             set(own_defaults) | {h.name for h in host}, helpers)
         except ValueError as err:
             raise e.fail("update", str(err)) from None
-        result.append(Optimizer(e.name, e.text("doc"), states, own_defaults, known | own_defaults,
-                                e.text("update")))
+        checks = []
+        raw_checks = e.data.get("checks", [])
+        if not isinstance(raw_checks, list):
+            raise e.fail("checks", "expected a list of [expression, message]")
+        for item in raw_checks:
+            if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+                raise e.fail("checks", "expected [expression, message] pairs")
+            try:
+                check_expression(item[0], set(own_defaults), HOST_FUNCTIONS)
+            except ValueError as err:
+                raise e.fail("checks", str(err)) from None
+            checks.append((item[0], item[1]))
+        opt = Optimizer(e.name, e.text("doc"), states, own_defaults, known | own_defaults, e.text("update"),
+                        _state_map(e, "state_if", states, own_defaults),
+                        _state_map(e, "state_init", states, own_defaults), host, checks)
+        if 1 + len(opt.push_names) > FLOAT_SLOTS:
+            raise e.fail("update", f"reads {len(opt.push_names)} hyperparameters and host scalars "
+                                   f"({', '.join(opt.push_names)}): at most {FLOAT_SLOTS - 1} fit in the push "
+                                   "constants next to max_norm")
+        result.append(opt)
     return result
+
+
+def host_cpp(expr: str) -> str:
+    """A host expression as C++ in double: its functions become std:: ones (f32: a round trip through float)."""
+    out = []
+    for m in _TOKEN.finditer(expr):
+        kind = m.lastgroup or ""
+        text = m.group(kind)
+        if kind == "id" and text in HOST_FUNCTIONS:
+            text = "lk_f32" if text == "f32" else f"std::{text}"
+        out.append(text)
+    return " ".join(out)
 
 
 def _initializers(path: Path, helpers: dict[str, int]) -> list[Initializer]:

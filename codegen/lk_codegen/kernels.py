@@ -10,6 +10,7 @@ hand-written) and the CPU backend use. The builders pick a family's variant thro
 Outputs, all under the output directory (build/gen/kernels/), stamped as generated:
     kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, variant lookups
     kernel_slots.hpp            push-constant slot indices and workgroup widths (builders and CPU backend only)
+    optimizer_host.hpp / .cpp   the optimizers' host side: hyperparameters by name, checks, states, host scalars
     cpu_kernels.cpp             the CPU backend, run_cpu()
     glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
     activations.md              the activation reference page (formulas, derivatives, parameters, torch)
@@ -21,6 +22,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,7 @@ class Variant:
 
 
 def families(cat: Catalogue) -> dict[str, Family]:
-    """Every family with its push slots; optimizer_step's float slots are the spec's hyperparameters."""
+    """Every family with its push slots."""
     fams = [
         Family("noop", (), (), (1, 1, 1)),
         Family("gather_rows", ("src_off", "dst_off", "idx_off", "idx_start", "rows", "row_len")),
@@ -123,8 +125,9 @@ def families(cat: Catalogue) -> dict[str, Family]:
         Family("prelu_backward_param", ("g_off", "x_off", "dw_off", "rows", "cols", "shared", "accumulate"), (),
                (64, 1, 1)),
         Family("grad_sumsq", ("g_off", "count", "partial_off")),
-        Family("optimizer_step", ("p_off", "g_off", "s_off", "count", "partial_off"),
-               tuple(h.name for h in cat.hyperparameters)),
+        # f[0] is max_norm; f[1..15] are per variant: the names its update reads (Optimizer.push_names),
+        # filled by optimizer_floats() (generated optimizer_host.cpp).
+        Family("optimizer_step", ("p_off", "g_off", "s_off", "count", "partial_off", "s_stride"), ("max_norm",)),
     ]
     return {f.name: f for f in fams}
 
@@ -200,10 +203,19 @@ def _cpp_float(value: float) -> str:
     return text + "f" if any(c in text for c in ".en") else text + ".0f"
 
 
+def _cpp_double(value: float) -> str:
+    if math.isinf(value):
+        return "HUGE_VAL" if value > 0 else "-HUGE_VAL"
+    text = repr(float(value))
+    return text if any(c in text for c in ".en") else text + ".0"
+
+
 def _environment() -> jinja2.Environment:
     env = environment()
     env.filters["cpp"] = catalogue.cpp_expr
     env.filters["cpp_float"] = _cpp_float
+    env.filters["cpp_double"] = _cpp_double
+    env.filters["host_cpp"] = catalogue.host_cpp
     env.filters["cpp_string"] = lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return env
 
@@ -233,13 +245,16 @@ def render(cat: Catalogue) -> dict[str, str]:
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
         "gemm_tiles": [tile for tile, _ in GEMM_TILES], "act_slots": catalogue.ACT_PARAM_SLOTS,
+        "max_carried": max([len(o.carried) for o in cat.optimizers] + [1]),
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
     files["activations.md"] = env.get_template("docs/activations.md.j2").render(
         stamp=_spec_stamp("docs/activations.md.j2", "<!--").rstrip() + " -->", **context)
     for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
                           ("kernel_slots.hpp", "cpu/kernel_slots.hpp.j2"),
-                          ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2")):
+                          ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2"),
+                          ("optimizer_host.hpp", "cpu/optimizer_host.hpp.j2"),
+                          ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2")):
         files[out] = env.get_template(template).render(stamp=_spec_stamp(template), **context)
     return files
 

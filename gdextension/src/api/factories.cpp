@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "core/f32.hpp"
 #include "core/op_registry.hpp"
@@ -204,6 +205,225 @@ ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, dou
         return {};
     }
     return s;
+}
+
+ExtRef<LKOptimizer> make_named_optimizer(const std::string& name, const gd::Dictionary& hyperparameters,
+                                         const char* where) {
+    Optimizer kind;
+    if (!optimizer_from_name(name, &kind)) {
+        push_error(where, str("unknown optimizer \"", name, "\": expected ", optimizer_names()));
+        return {};
+    }
+    ExtRef<LKOptimizer> opt = default_optimizer(kind);
+    const gd::Array keys = hyperparameters.keys();
+    for (int64_t i = 0; i < keys.size(); ++i) {
+        gd::Variant v;
+        hyperparameters.lookup(keys[i], &v);
+        const std::string key = keys[i].get_type() == GDEXTENSION_VARIANT_TYPE_STRING ? keys[i].as_string().utf8() : "";
+        std::string problem;
+        if (key == "clip_norm" || key == "max_norm") {
+            problem = v.is_number() && v.as_double() >= 0.0 && fits_f32(v.as_double())
+                          ? "" : str("clip_norm is ", v.describe(), ": expected a number >= 0 (0 = off)");
+            if (problem.empty()) opt->clip_norm = v.as_double();
+        } else {
+            problem = key.empty() ? str("key ", keys[i].describe(), ": expected a hyperparameter name (String)")
+                                  : opt->assign(key, v);
+        }
+        if (!problem.empty()) {
+            push_error(where, problem);
+            return {};
+        }
+    }
+    const std::string problem = check_hyperparameters(kind, opt->hyper);  // the spec's cross checks (Nesterov)
+    if (!problem.empty()) {
+        push_error(where, problem);
+        return {};
+    }
+    return opt;
+}
+
+namespace {
+
+// One schedule setting: reads v into the schedule or says what is wrong.
+using Setter = std::string (*)(Schedule* s, const gd::Variant& v);
+
+std::string number_into(const gd::Variant& v, double* out, const char* name) {
+    if (!v.is_number() || !std::isfinite(v.as_double())) return str(name, " is ", v.describe(), ": expected a number");
+    *out = v.as_double();
+    return "";
+}
+std::string int_into(const gd::Variant& v, int* out, const char* name) {
+    const double d = v.is_number() ? v.as_double() : NAN;
+    if (!(d == std::floor(d) && d >= 0.0 && d <= double(1 << 30))) {
+        return str(name, " is ", v.describe(), ": expected an integer >= 0");
+    }
+    *out = int(d);
+    return "";
+}
+std::string bool_into(const gd::Variant& v, bool* out, const char* name) {
+    if (v.get_type() != GDEXTENSION_VARIANT_TYPE_BOOL) return str(name, " is ", v.describe(), ": expected a bool");
+    *out = v.as_bool();
+    return "";
+}
+std::string ints_into(const gd::Variant& v, std::vector<int>* out, const char* name) {
+    if (v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY) return str(name, " is ", v.describe(), ": expected an Array of int");
+    const gd::Array a = v.as_array();
+    out->clear();
+    for (int64_t i = 0; i < a.size(); ++i) {
+        int m = 0;
+        if (!int_into(a[i], &m, name).empty()) return str(name, "[", i, "] is ", a[i].describe(), ": expected an int >= 0");
+        out->push_back(m);
+    }
+    return "";
+}
+
+struct SettingDef {
+    const char* name;
+    Setter set;
+};
+
+#define LK_NUM(key, field) {key, [](Schedule* s, const gd::Variant& v) { return number_into(v, &s->field, key); }}
+#define LK_INT(key, field) {key, [](Schedule* s, const gd::Variant& v) { return int_into(v, &s->field, key); }}
+#define LK_BOOL(key, field) {key, [](Schedule* s, const gd::Variant& v) { return bool_into(v, &s->field, key); }}
+
+std::string lr_min_into(Schedule* s, const gd::Variant& v, const char* key) {
+    double d = 0.0;
+    std::string e = number_into(v, &d, key);
+    if (e.empty()) s->lr_min = float(d);
+    return e;
+}
+
+// Settings by torch's argument names, per kind ("per_step" and "learning_rate" are common to all).
+std::vector<SettingDef> settings_of(Schedule::Kind kind) {
+    using K = Schedule::Kind;
+    switch (kind) {
+        case K::CONSTANT: return {LK_NUM("factor", start_factor), LK_INT("total_iters", period)};
+        case K::COSINE: return {LK_INT("T_max", period), {"eta_min", [](Schedule* s, const gd::Variant& v) {
+                                    return lr_min_into(s, v, "eta_min"); }}};
+        case K::STEP: return {LK_INT("step_size", period), LK_NUM("gamma", gamma)};
+        case K::MULTI_STEP: return {{"milestones", [](Schedule* s, const gd::Variant& v) {
+                                         std::string e = ints_into(v, &s->milestones, "milestones");
+                                         std::sort(s->milestones.begin(), s->milestones.end());
+                                         return e; }}, LK_NUM("gamma", gamma)};
+        case K::EXPONENTIAL: return {LK_NUM("gamma", gamma)};
+        case K::LINEAR: return {LK_NUM("start_factor", start_factor), LK_NUM("end_factor", end_factor),
+                                LK_INT("total_iters", period)};
+        case K::COSINE_RESTARTS: return {LK_INT("T_0", period), LK_INT("T_mult", mult),
+                                         {"eta_min", [](Schedule* s, const gd::Variant& v) {
+                                             return lr_min_into(s, v, "eta_min"); }}};
+        case K::ONE_CYCLE: return {LK_INT("total_steps", period), LK_NUM("pct_start", pct_start),
+                                   LK_NUM("div_factor", div_factor), LK_NUM("final_div_factor", final_div_factor),
+                                   LK_BOOL("three_phase", three_phase),
+                                   {"anneal_strategy", [](Schedule* s, const gd::Variant& v) {
+                                       const std::string a = v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING
+                                                                 ? v.as_string().utf8() : "";
+                                       s->anneal_cos = a == "cos";
+                                       return a == "cos" || a == "linear" ? std::string()
+                                           : str("anneal_strategy is ", v.describe(), ": expected \"cos\" or \"linear\"");
+                                   }}};
+        case K::POLYNOMIAL: return {LK_INT("total_iters", period), LK_NUM("power", power)};
+        case K::PLATEAU: return {LK_NUM("factor", gamma), LK_INT("patience", patience), LK_NUM("threshold", threshold),
+                                 {"threshold_mode", [](Schedule* s, const gd::Variant& v) {
+                                     const std::string m = v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING
+                                                               ? v.as_string().utf8() : "";
+                                     s->threshold_rel = m == "rel";
+                                     return m == "rel" || m == "abs" ? std::string()
+                                         : str("threshold_mode is ", v.describe(), ": expected \"rel\" or \"abs\"");
+                                 }},
+                                 LK_INT("cooldown", cooldown),
+                                 {"min_lr", [](Schedule* s, const gd::Variant& v) { return lr_min_into(s, v, "min_lr"); }},
+                                 {"monitor", [](Schedule*, const gd::Variant& v) {
+                                     const std::string m = v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING
+                                                               ? v.as_string().utf8() : "";
+                                     // NOTE: the hook for a validation loss is FitHooks::plateau_metric; fit()
+                                     // takes no validation data yet, so only the training loss can be watched.
+                                     return m == "train_loss" ? std::string()
+                                         : str("monitor is ", v.describe(), ": only \"train_loss\" for now (a "
+                                               "validation loss needs validation data, which fit() does not take yet)");
+                                 }}};
+        case K::SEQUENCE: return {{"milestones", [](Schedule* s, const gd::Variant& v) {
+                                       return ints_into(v, &s->milestones, "milestones"); }},
+                                  {"schedules", [](Schedule* s, const gd::Variant& v) {
+                                       if (v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY) {
+                                           return str("schedules is ", v.describe(), ": expected an Array of LKSchedule");
+                                       }
+                                       const gd::Array a = v.as_array();
+                                       s->children.clear();
+                                       for (int64_t i = 0; i < a.size(); ++i) {
+                                           ExtRef<LKSchedule> c = ExtRef<LKSchedule>::from_variant(a[i]);
+                                           if (!c) return str("schedules[", i, "] is ", a[i].describe(), ": expected an LKSchedule");
+                                           s->children.push_back(c->schedule);
+                                       }
+                                       return std::string();
+                                   }}};
+    }
+    return {};
+}
+#undef LK_NUM
+#undef LK_INT
+#undef LK_BOOL
+
+}  // namespace
+
+ExtRef<LKSchedule> make_named_schedule(const std::string& kind_name, const gd::Dictionary& settings,
+                                       const char* where) {
+    Schedule::Kind kind;
+    if (!schedule_kind_from_name(kind_name, &kind)) {
+        std::string names;
+        for (int i = 0; i <= int(Schedule::Kind::SEQUENCE); ++i) {
+            names += (i ? ", \"" : "\"") + std::string(schedule_kind_name(Schedule::Kind(i))) + "\"";
+        }
+        push_error(where, str("unknown schedule \"", kind_name, "\": expected ", names));
+        return {};
+    }
+    ExtRef<LKSchedule> out = ExtRef<LKSchedule>::create();
+    out->lr_max = 0.0;  // the trainer's learning rate unless settings say "learning_rate"
+    out->schedule.kind = kind;
+    out->schedule.per_step = kind == Schedule::Kind::ONE_CYCLE;  // torch steps OneCycleLR per batch
+    if (kind == Schedule::Kind::STEP) out->schedule.period = 1;
+    if (kind == Schedule::Kind::LINEAR || kind == Schedule::Kind::CONSTANT || kind == Schedule::Kind::POLYNOMIAL) {
+        out->schedule.period = 5;  // torch's total_iters default
+    }
+    if (kind == Schedule::Kind::CONSTANT) out->schedule.start_factor = 1.0;  // plain constant unless factor given
+    if (kind == Schedule::Kind::PLATEAU) out->schedule.gamma = 0.1;
+    const std::vector<SettingDef> defs = settings_of(kind);
+    const gd::Array keys = settings.keys();
+    for (int64_t i = 0; i < keys.size(); ++i) {
+        gd::Variant v;
+        settings.lookup(keys[i], &v);
+        const std::string key = keys[i].get_type() == GDEXTENSION_VARIANT_TYPE_STRING ? keys[i].as_string().utf8() : "";
+        std::string problem;
+        if (key == "per_step") {
+            problem = bool_into(v, &out->schedule.per_step, "per_step");
+        } else if (key == "learning_rate") {
+            problem = number_into(v, &out->lr_max, "learning_rate");
+            if (problem.empty() && !(out->lr_max > 0.0)) problem = str("learning_rate is ", out->lr_max, ": expected > 0");
+        } else {
+            const auto it = std::find_if(defs.begin(), defs.end(), [&](const SettingDef& d) { return key == d.name; });
+            if (it == defs.end()) {
+                std::string names = "per_step, learning_rate";
+                for (const SettingDef& d : defs) names += str(", ", d.name);
+                problem = str("\"", keys[i].describe(), "\" is not a setting of the ", kind_name, " schedule: expected ",
+                              names);
+            } else {
+                problem = it->set(&out->schedule, v);
+            }
+        }
+        if (!problem.empty()) {
+            push_error(where, problem);
+            return {};
+        }
+    }
+    if (kind == Schedule::Kind::SEQUENCE && !out->schedule.children.empty()) {
+        out->schedule.per_step = out->schedule.children[0].per_step;
+        for (Schedule& c : out->schedule.children) c.per_step = out->schedule.per_step;
+    }
+    const std::string problem = validate_schedule(out->schedule, out->lr_max > 0.0 ? float(out->lr_max) : 1.0f);
+    if (!problem.empty()) {
+        push_error(where, problem);
+        return {};
+    }
+    return out;
 }
 
 ExtRef<LKTrainer> make_trainer(const ExtRef<LKNetwork>& network, const char* where) {

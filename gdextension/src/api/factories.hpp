@@ -26,6 +26,12 @@ ExtRef<LKOptimizer> make_optimizer(Optimizer kind, double beta1, double beta2, d
 // An optimizer with every hyperparameter at its spec default (codegen/spec/optimizers.yaml).
 ExtRef<LKOptimizer> default_optimizer(Optimizer kind);
 ExtRef<LKSchedule> make_schedule(bool cosine, double lr_max, int64_t period, double lr_min, const char* where);
+// Any optimizer of the spec by name, with hyperparameters by name (checked against the spec: an unknown name
+// lists the optimizer's own).
+ExtRef<LKOptimizer> make_named_optimizer(const std::string& name, const gd::Dictionary& hyperparameters,
+                                         const char* where);
+// Any schedule kind (core/schedule.hpp) with its settings by torch's names (an unknown one lists the kind's).
+ExtRef<LKSchedule> make_named_schedule(const std::string& kind, const gd::Dictionary& settings, const char* where);
 ExtRef<LKTrainer> make_trainer(const ExtRef<LKNetwork>& network, const char* where);
 
 // Whether the spec gives the activation a parameter of this name (LKDense's and LearnKit.activation()'s alpha

@@ -145,8 +145,10 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
             t->schedule = ExtRef<LKSchedule>::from_variant(v);
             ok = v.is_nil() || bool(t->schedule);
         } else if (k == "learning_rate" && v.is_number()) {
-            t->learning_rate = v.as_double();
+            t->set_learning_rate(v.as_double());
             ok = t->learning_rate > 0.0 && std::isfinite(t->learning_rate);
+        } else if (k == "no_decay_on_bias_and_norm" && type == GDEXTENSION_VARIANT_TYPE_BOOL) {
+            t->no_decay_on_bias_and_norm = v.as_bool();
         } else if ((k == "epochs" || k == "batch_size" || k == "seed") && v.is_number() &&
                    v.as_double() == std::floor(v.as_double()) && std::abs(v.as_double()) < 9.0e15) {
             // Integral floats too: configs loaded from JSON carry every number as a float.
@@ -166,10 +168,10 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
         }
         if (!ok) {
             push_error(where, str("option \"", key.describe(), "\" = ", v.describe(),
-                                  " is not valid: expected loss (\"mse\"/\"bce\"/\"cce\"), optimizer (\"adam\"/\"sgd\" "
+                                  " is not valid: expected loss (\"mse\"/\"bce\"/\"cce\"), optimizer (", optimizer_names(), " "
                                   "or LKOptimizer), schedule (LKSchedule), learning_rate (> 0), epochs, batch_size "
                                   "(int > 0), seed (int), device (\"auto\"/\"gpu\"/\"cpu\"), shuffle (bool), "
-                                  "clip_norm (>= 0)"));
+                                  "clip_norm (>= 0), no_decay_on_bias_and_norm (bool)"));
             return {};
         }
     }
@@ -190,6 +192,14 @@ ExtRef<LKSchedule> LearnKit::cosine_schedule(double lr_max, int64_t period, doub
 
 ExtRef<LKSchedule> LearnKit::constant_schedule(double learning_rate) {
     return make_schedule(false, learning_rate, 0, 0.0, "constant_schedule");
+}
+
+ExtRef<LKOptimizer> LearnKit::optimizer(const gd::String& name, const gd::Dictionary& hyperparameters) {
+    return make_named_optimizer(name.utf8(), hyperparameters, "optimizer");
+}
+
+ExtRef<LKSchedule> LearnKit::schedule(const gd::String& kind, const gd::Dictionary& settings) {
+    return make_named_schedule(kind.utf8(), settings, "schedule");
 }
 
 }  // namespace lk::api

@@ -31,6 +31,8 @@ public:
     ExtRef<LKOptimizer> sgd(double momentum, double weight_decay, double clip_norm);
     ExtRef<LKSchedule> cosine_schedule(double lr_max, int64_t period, double lr_min);
     ExtRef<LKSchedule> constant_schedule(double learning_rate);
+    ExtRef<LKOptimizer> optimizer(const gd::String& name, const gd::Dictionary& hyperparameters);
+    ExtRef<LKSchedule> schedule(const gd::String& kind, const gd::Dictionary& settings);
     gd::Dictionary benchmark_gemm(int64_t rows, int64_t outputs, int64_t inputs, int64_t repeats,
                                   const gd::String& device);
 

@@ -13,6 +13,33 @@ ExtRef<LKSchedule> LearnKitSchedular::constant(double learning_rate) {
     return make_schedule(false, learning_rate, 0, 0.0, "nn.schedular.constant");
 }
 
+namespace {
+// The seed toolkit's decays, as the modern API's named schedules with their base learning rate.
+ExtRef<LKSchedule> seed_schedule(const char* kind, double learning_rate, gd::Dictionary settings,
+                                 const char* where) {
+    settings[gd::Variant("learning_rate")] = gd::Variant(learning_rate);
+    return make_named_schedule(kind, settings, where);
+}
+}  // namespace
+
+ExtRef<LKSchedule> LearnKitSchedular::step_decay(double learning_rate, int64_t step_size, double gamma) {
+    gd::Dictionary d;
+    d[gd::Variant("step_size")] = gd::Variant(step_size);
+    d[gd::Variant("gamma")] = gd::Variant(gamma);
+    return seed_schedule("step", learning_rate, d, "nn.schedular.step_decay");
+}
+ExtRef<LKSchedule> LearnKitSchedular::exponential_decay(double learning_rate, double gamma) {
+    gd::Dictionary d;
+    d[gd::Variant("gamma")] = gd::Variant(gamma);
+    return seed_schedule("exponential", learning_rate, d, "nn.schedular.exponential_decay");
+}
+ExtRef<LKSchedule> LearnKitSchedular::warmup(double learning_rate, int64_t warmup_epochs, double start_factor) {
+    gd::Dictionary d;
+    d[gd::Variant("total_iters")] = gd::Variant(warmup_epochs);
+    d[gd::Variant("start_factor")] = gd::Variant(start_factor);
+    return seed_schedule("linear", learning_rate, d, "nn.schedular.warmup");
+}
+
 LearnKitNN::LearnKitNN() : schedular_(make_owned<LearnKitSchedular>("LearnKit.nn.schedular")) {}
 LearnKitNN::~LearnKitNN() { destroy_owned(schedular_); }
 
@@ -72,7 +99,7 @@ ExtRef<LKTrainer> LearnKitNN::trainer(const ExtRef<LKNetwork>& network, const gd
     ExtRef<LKTrainer> t = make_trainer(network, where);
     if (!t) return {};
     t->loss = Loss(loss);
-    t->learning_rate = learning_rate;
+    t->set_learning_rate(learning_rate);
     t->epochs = epochs;
     t->batch_size = batch_size;
     t->schedule = schedule;
@@ -80,9 +107,10 @@ ExtRef<LKTrainer> LearnKitNN::trainer(const ExtRef<LKNetwork>& network, const gd
     t->device = runner.is_nil() ? "" : device;
     if (optimizer) {
         // A copy, so lambda_l2 does not leak into an optimizer object shared with another trainer.
-        t->optimizer = make_optimizer(optimizer->kind, optimizer->hyper.beta1, optimizer->hyper.beta2,
-                                      optimizer->hyper.epsilon, optimizer->hyper.momentum,
-                                      optimizer->hyper.weight_decay, optimizer->clip_norm, where);
+        t->optimizer = ExtRef<LKOptimizer>::create();
+        t->optimizer->kind = optimizer->kind;
+        t->optimizer->hyper = optimizer->hyper;
+        t->optimizer->clip_norm = optimizer->clip_norm;
     }
     if (t->optimizer && lambda_l2 > 0.0) t->optimizer->hyper.weight_decay = to_f32(lambda_l2);
     return t;

@@ -9,6 +9,9 @@ public:
     static constexpr const char* CLASS_NAME = "LearnKitSchedular";
     ExtRef<LKSchedule> cosine(double lr_max, int64_t period, double lr_min);
     ExtRef<LKSchedule> constant(double learning_rate);
+    ExtRef<LKSchedule> step_decay(double learning_rate, int64_t step_size, double gamma);
+    ExtRef<LKSchedule> exponential_decay(double learning_rate, double gamma);
+    ExtRef<LKSchedule> warmup(double learning_rate, int64_t warmup_epochs, double start_factor);
 };
 
 class LearnKitNN : public ExtensionObject {

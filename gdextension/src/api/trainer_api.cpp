@@ -23,10 +23,61 @@ void LKOptimizer::set_kind(const gd::String& value) {
     kind = o;
 }
 
+std::string LKOptimizer::assign(const std::string& name, const gd::Variant& value) {
+    if (!optimizer_has_hyper(kind, name) || name == "max_norm") {
+        return str("\"", name, "\" is not a hyperparameter of ", optimizer_info(kind).name, ": expected one of ",
+                   optimizer_hyper_names(kind), " (clip_norm is a property)");
+    }
+    const HyperparameterInfo& info = *hyperparameter_by_name(name);
+    const auto type = value.get_type();
+    double v = NAN;
+    if (type == GDEXTENSION_VARIANT_TYPE_BOOL && info.flag) {
+        v = value.as_bool() ? 1.0 : 0.0;
+    } else if (value.is_number()) {
+        v = value.as_double();
+    } else {
+        return str(name, " is ", value.describe(), ": expected a number", info.flag ? " or a bool" : "");
+    }
+    if (!fits_f32(v)) return str(name, " is ", v, ": expected a finite number that fits in float32");
+    std::string e = check_hyperparameter(info, v);
+    if (!e.empty()) return e;
+    hyper.*info.field = to_f32(v);
+    return "";
+}
+
+int64_t LKOptimizer::set_hyper(const gd::String& name, const gd::Variant& value) {
+    const std::string e = assign(name.utf8(), value);
+    if (e.empty()) return gd::OK;
+    push_error("LKOptimizer.set_hyper", e);
+    return gd::ERR_INVALID_PARAMETER;
+}
+
+double LKOptimizer::get_hyper(const gd::String& name) const {
+    const std::string n = name.utf8();
+    if (!optimizer_has_hyper(kind, n)) {
+        push_error("LKOptimizer.get_hyper", str("\"", n, "\" is not a hyperparameter of ", optimizer_info(kind).name,
+                                                ": expected one of ", optimizer_hyper_names(kind)));
+        return NAN;
+    }
+    return hyper.*hyperparameter_by_name(n)->field;
+}
+
+gd::Dictionary LKOptimizer::get_hyperparameters() const {
+    gd::Dictionary out;
+    const OptimizerSpec& spec = optimizer_spec(kind);
+    for (uint32_t i = 0; i < spec.hyper_count; ++i) {
+        const HyperparameterInfo& info = *hyperparameter_by_name(spec.hyper[i]);
+        const float v = hyper.*info.field;
+        out[gd::Variant(spec.hyper[i])] = info.flag ? gd::Variant(v != 0.0f) : gd::Variant(double(v));
+    }
+    return out;
+}
+
 double LKSchedule::learning_rate_at(int64_t epoch) const {
-    // Clamped, not truncated: epoch 4294967296 is past any period, not epoch 0.
-    const int e = int(std::clamp<int64_t>(epoch, 0, INT32_MAX));
-    return lk::learning_rate_at(schedule, to_f32(lr_max), e, schedule.period);
+    // Clamped, not truncated: epoch 4294967296 is past any period, not epoch 0. Without its own base learning
+    // rate (lr_max 0), the factor the schedule applies to the trainer's.
+    const int64_t e = std::clamp<int64_t>(epoch, 0, INT32_MAX);
+    return lk::learning_rate_at(schedule, lr_max > 0.0 ? double(to_f32(lr_max)) : 1.0, e, schedule.period);
 }
 
 gd::PackedFloat32Array LKHistory::get_loss() const {
@@ -92,6 +143,53 @@ private:
 };
 }  // namespace
 
+double LKTrainer::get_learning_rate() const {
+    if (learning_rate_set || !optimizer) return learning_rate;
+    return optimizer->hyper.lr;
+}
+
+int64_t LKTrainer::set_param_group(const gd::String& match, const gd::Dictionary& settings) {
+    const char* where = "LKTrainer.set_param_group";
+    ParamGroup g;
+    g.match = match.utf8();
+    const gd::Array keys = settings.keys();
+    for (int64_t i = 0; i < keys.size(); ++i) {
+        const std::string k = keys[i].get_type() == GDEXTENSION_VARIANT_TYPE_STRING ? keys[i].as_string().utf8() : "";
+        gd::Variant v;
+        settings.lookup(keys[i], &v);
+        double* field = k == "learning_rate" || k == "lr" ? &g.learning_rate : k == "lr_scale" ? &g.lr_scale
+                        : k == "weight_decay" ? &g.weight_decay : nullptr;
+        if (!field || !v.is_number()) {
+            push_error(where, str("setting \"", keys[i].describe(), "\" = ", v.describe(), " is not valid: expected "
+                                  "learning_rate (> 0), lr_scale (> 0) or weight_decay (>= 0), as numbers"));
+            return gd::ERR_INVALID_PARAMETER;
+        }
+        *field = v.as_double();
+    }
+    TrainConfig probe;
+    probe.param_groups = {g};
+    const std::string bad = check_config(probe, false);
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return gd::ERR_INVALID_PARAMETER;
+    }
+    if (network) {  // a group must name something now, not fail at the next fit
+        std::vector<UpdateRun> runs;
+        const std::string none = plan_update_runs(network->net, probe, &runs);
+        if (!none.empty()) {
+            push_error(where, none);
+            return gd::ERR_INVALID_PARAMETER;
+        }
+    }
+    param_groups.push_back(g);
+    return gd::OK;
+}
+
+void LKTrainer::reset_optimizer() {
+    CallGuard guard(trainer_, nullptr, "LKTrainer.reset_optimizer");
+    if (guard.ok()) trainer_.reset_optimizer();
+}
+
 bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
     if (!network) {
         push_error(where, "the trainer has no network: create it with LearnKit.trainer(network) or nn.trainer()");
@@ -104,8 +202,10 @@ bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
         cfg->clip_norm = to_f32(optimizer->clip_norm);
     }
     cfg->loss = loss;
-    cfg->learning_rate = to_f32(schedule ? schedule->lr_max : learning_rate);
+    cfg->learning_rate = to_f32(schedule && schedule->lr_max > 0.0 ? schedule->lr_max : get_learning_rate());
     if (schedule) cfg->schedule = schedule->schedule;
+    cfg->param_groups = param_groups;
+    cfg->no_decay_on_bias_and_norm = no_decay_on_bias_and_norm;
     cfg->epochs = int(std::min<int64_t>(epochs, 1 << 30));
     cfg->batch_size = int(std::min<int64_t>(batch_size, 1 << 30));
     cfg->seed = uint64_t(seed);
@@ -256,6 +356,131 @@ gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::A
     out[gd::Variant("loss")] = gd::Variant(double(value));
     out[gd::Variant("gradients")] = gd::Variant(per_op_tensors(network->net, grads.data()));
     return out;
+}
+
+}  // namespace lk::api
+
+namespace lk::api {
+
+gd::Dictionary LKTrainer::get_state() {
+    const char* where = "LKTrainer.get_state";
+    gd::Dictionary out;
+    if (!network) {
+        push_error(where, "the trainer has no network");
+        return out;
+    }
+    CallGuard guard(trainer_, nullptr, where);
+    if (!guard.ok()) return out;
+    const Model& net = network->net;
+    const bool has = trainer_.has_optimizer_state(net);
+    const Optimizer kind = has ? trainer_.optimizer_kind() : (optimizer ? optimizer->kind : Optimizer::ADAM);
+    out[gd::Variant("optimizer")] = gd::Variant(optimizer_info(kind).name);
+    out[gd::Variant("steps")] = gd::Variant(int64_t(has ? trainer_.optimizer_steps() : 0));
+    if (optimizer) out[gd::Variant("hyperparameters")] = gd::Variant(optimizer->get_hyperparameters());
+    gd::Dictionary carried;
+    const OptimizerSpec& spec = optimizer_spec(kind);
+    for (uint32_t i = 0; has && i < spec.carried_count; ++i) {
+        carried[gd::Variant(spec.carried[i])] = gd::Variant(trainer_.optimizer_carried()[i]);
+    }
+    out[gd::Variant("carried")] = gd::Variant(carried);
+    // Per op, per trainable parameter: one PackedFloat32Array per state, in the parameter's own layout.
+    gd::Dictionary tensors;
+    const std::vector<float>& st = trainer_.optimizer_state();
+    const size_t P = net.param_count();
+    const uint32_t count = has ? trainer_.optimizer_state_per_param() : 0;
+    for (size_t i = 0; count > 0 && i < net.op_count(); ++i) {
+        const OpNode& n = net.node(i);
+        gd::Dictionary op;
+        for (size_t k = 0; k < n.params.size(); ++k) {
+            if (!n.params[k].trainable) continue;
+            gd::Array states;
+            for (uint32_t j = 0; j < count; ++j) {
+                states.push_back(gd::Variant(to_packed(st.data() + j * P + n.offsets[k], n.params[k].shape.size())));
+            }
+            op[gd::Variant(n.params[k].name)] = gd::Variant(states);
+        }
+        if (op.size() > 0) tensors[gd::Variant(n.name)] = gd::Variant(op);
+    }
+    out[gd::Variant("state")] = gd::Variant(tensors);
+    return out;
+}
+
+int64_t LKTrainer::set_state(const gd::Dictionary& state) {
+    const char* where = "LKTrainer.set_state";
+    if (!network) {
+        push_error(where, "the trainer has no network");
+        return gd::ERR_UNCONFIGURED;
+    }
+    const Optimizer kind = optimizer ? optimizer->kind : Optimizer::ADAM;
+    const OptimizerHyper hyper = optimizer ? optimizer->hyper : optimizer_info(kind).defaults;
+    gd::Variant v;
+    auto bad = [&](const std::string& what) {
+        push_error(where, what);
+        return int64_t(gd::ERR_INVALID_DATA);
+    };
+    if (!state.lookup(gd::Variant("optimizer"), &v) || v.as_string().utf8() != optimizer_info(kind).name) {
+        return bad(str("state[\"optimizer\"] is ", v.describe(), ": expected \"", optimizer_info(kind).name,
+                       "\", the trainer's optimizer (set it first)"));
+    }
+    if (!state.lookup(gd::Variant("steps"), &v) || !v.is_number() || !(v.as_double() >= 0.0) ||
+        v.as_double() > 9.0e15 || v.as_double() != std::floor(v.as_double())) {
+        return bad(str("state[\"steps\"] is ", v.describe(), ": expected the optimizer's step count (int >= 0)"));
+    }
+    const uint64_t steps = uint64_t(v.as_double());
+    double carried[OPTIMIZER_MAX_CARRIED] = {};
+    optimizer_carried_reset(kind, hyper, carried);
+    gd::Dictionary cd;
+    if (state.lookup(gd::Variant("carried"), &v)) cd = v.as_dictionary();
+    const OptimizerSpec& spec = optimizer_spec(kind);
+    for (uint32_t i = 0; i < spec.carried_count; ++i) {
+        if (steps == 0) break;
+        if (!cd.lookup(gd::Variant(spec.carried[i]), &v) || !v.is_number()) {
+            return bad(str("state[\"carried\"][\"", spec.carried[i], "\"] is ", v.describe(), ": expected a number"));
+        }
+        carried[i] = v.as_double();
+    }
+    const Model& net = network->net;
+    const size_t P = net.param_count();
+    const uint32_t count = optimizer_state_count(kind, hyper);
+    std::vector<float> flat(P * count, 0.0f);
+    gd::Dictionary tensors;
+    if (state.lookup(gd::Variant("state"), &v)) tensors = v.as_dictionary();
+    for (size_t i = 0; steps > 0 && i < net.op_count(); ++i) {
+        const OpNode& n = net.node(i);
+        gd::Dictionary op;
+        const bool has_op = tensors.lookup(gd::Variant(n.name), &v);
+        if (has_op) op = v.as_dictionary();
+        for (size_t k = 0; k < n.params.size(); ++k) {
+            if (!n.params[k].trainable) continue;
+            const std::string where_p = str("state[\"state\"][\"", n.name, "\"][\"", n.params[k].name, "\"]");
+            if (!has_op || !op.lookup(gd::Variant(n.params[k].name), &v) ||
+                v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY || v.as_array().size() != int64_t(count)) {
+                return bad(str(where_p, " is ", v.describe(), ": expected an Array of ", count, " PackedFloat32Array (",
+                               optimizer_info(kind).name, " with these hyperparameters keeps ", count,
+                               " states per parameter)"));
+            }
+            const gd::Array states = v.as_array();
+            for (uint32_t j = 0; j < count; ++j) {
+                gd::Variant packed;
+                const size_t size = n.params[k].shape.size();
+                if (!states[j].convert(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, &packed) ||
+                    size_t(packed.as_packed_float32_array().size()) != size) {
+                    return bad(str(where_p, "[", j, "] is ", states[j].describe(), ": expected ", size, " floats"));
+                }
+                const gd::PackedFloat32Array a = packed.as_packed_float32_array();
+                std::copy_n(a.data(), size, flat.begin() + j * P + n.offsets[k]);
+            }
+        }
+    }
+    CallGuard guard(trainer_, nullptr, where);
+    if (!guard.ok()) return gd::ERR_BUSY;
+    std::string err;
+    if (steps == 0) {
+        trainer_.reset_optimizer();
+        return gd::OK;
+    }
+    if (!trainer_.set_optimizer_state(net, kind, hyper, flat, steps, carried, &err)) return bad(err);
+    return gd::OK;
 }
 
 }  // namespace lk::api

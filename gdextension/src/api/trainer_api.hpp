@@ -30,18 +30,26 @@ public:
     void set_clip_norm(double v) {
         if (check_f32(v, "LKOptimizer.clip_norm")) clip_norm = v;  // used as a float32
     }
+    // Any of the optimizer's hyperparameters by its spec name (codegen/spec/optimizers.yaml); flags take bools.
+    int64_t set_hyper(const gd::String& name, const gd::Variant& value);
+    double get_hyper(const gd::String& name) const;
+    gd::Dictionary get_hyperparameters() const;
+    // Sets one hyperparameter after checking the name and value against the spec: "" or what is wrong.
+    std::string assign(const std::string& name, const gd::Variant& value);
 };
 
 class LKSchedule : public ExtensionObject {
 public:
     static constexpr const char* CLASS_NAME = "LKSchedule";
     Schedule schedule;
-    double lr_max = 1e-3;
+    double lr_max = 1e-3;  // the base learning rate; 0: the trainer's (or its optimizer's lr)
 
-    gd::String get_kind() const { return gd::String(schedule.kind == Schedule::Kind::COSINE ? "cosine" : "constant"); }
+    gd::String get_kind() const { return gd::String(schedule_kind_name(schedule.kind)); }
     double get_lr_max() const { return lr_max; }
     double get_lr_min() const { return schedule.lr_min; }
     int64_t get_period() const { return schedule.period; }
+    bool get_per_step() const { return schedule.per_step; }
+    void set_per_step(bool v) { schedule.per_step = v; }
     double learning_rate_at(int64_t epoch) const;
 };
 
@@ -80,8 +88,13 @@ public:
     void set_loss(const gd::String& value);
     ExtRef<LKOptimizer> get_optimizer() const { return optimizer; }
     void set_optimizer(const ExtRef<LKOptimizer>& value);
-    double get_learning_rate() const { return learning_rate; }
-    void set_learning_rate(double v) { learning_rate = v; }
+    // Unset (until set here or in LearnKit.trainer's options): the optimizer's own lr (its spec default).
+    double get_learning_rate() const;
+    void set_learning_rate(double v) {
+        learning_rate = v;
+        learning_rate_set = true;
+    }
+    bool learning_rate_set = false;
     int64_t get_epochs() const { return epochs; }
     void set_epochs(int64_t v) { epochs = v; }
     int64_t get_batch_size() const { return batch_size; }
@@ -101,6 +114,16 @@ public:
         trainer_.allow_op_fusion = v;
         trainer_.allow_fused_loss = v;
     }
+
+    bool get_no_decay_on_bias_and_norm() const { return no_decay_on_bias_and_norm; }
+    void set_no_decay_on_bias_and_norm(bool v) { no_decay_on_bias_and_norm = v; }
+    int64_t set_param_group(const gd::String& match, const gd::Dictionary& settings);
+    void clear_param_groups() { param_groups.clear(); }
+    gd::Dictionary get_state();
+    int64_t set_state(const gd::Dictionary& state);
+    void reset_optimizer();
+    bool no_decay_on_bias_and_norm = false;
+    std::vector<ParamGroup> param_groups;
 
     double train(const gd::Array& inputs, const gd::Array& targets);
     ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets);

@@ -4,6 +4,7 @@
 #include "core/kernel_builders.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "kernels/kernel_slots.hpp"
 
@@ -418,8 +419,8 @@ KernelCall grad_sumsq(uint32_t g_off, uint32_t count, uint32_t partial_off) {
     return call;
 }
 
-KernelCall optimizer_step(Optimizer opt, const OptimizerHyper& h, uint32_t p_off, uint32_t g_off, uint32_t s_off,
-                          uint32_t count, uint32_t partial_off) {
+KernelCall optimizer_step(Optimizer opt, const OptimizerFloats& f, uint32_t p_off, uint32_t g_off, uint32_t s_off,
+                          uint32_t s_stride, uint32_t count, uint32_t partial_off) {
     namespace s = slot::optimizer_step;
     KernelCall call = make(optimizer_step_variant(opt), stride_groups(count, s::WORKGROUP_X));
     call.push.u[s::P_OFF] = p_off;
@@ -427,7 +428,9 @@ KernelCall optimizer_step(Optimizer opt, const OptimizerHyper& h, uint32_t p_off
     call.push.u[s::S_OFF] = s_off;
     call.push.u[s::COUNT] = count;
     call.push.u[s::PARTIAL_OFF] = partial_off;
-    s::write_hyperparameters(call.push, h);
+    call.push.u[s::S_STRIDE] = s_stride;
+    static_assert(sizeof(f.f) == sizeof(call.push.f), "optimizer_floats fills the whole float block");
+    std::copy(std::begin(f.f), std::end(f.f), std::begin(call.push.f));
     return call;
 }
 

@@ -20,6 +20,7 @@
 
 #include "core/kernel_call.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/optimizer_host.hpp"
 
 namespace lk::kernels {
 
@@ -123,9 +124,12 @@ KernelCall layernorm_backward_params(uint32_t g_off, uint32_t x_off, uint32_t me
 // arena[partial_off + w] = sum of g[i]^2 over the 256-element chunks w, w + P, w + 2P, ... (P = SUMSQ_PARTIALS)
 // of g[0 .. count). Run it over ALL gradients (keep them contiguous) before optimizer_step when max_norm > 0.
 KernelCall grad_sumsq(uint32_t g_off, uint32_t count, uint32_t partial_off);
-// One update of `count` parameters at p_off from gradients at g_off, state at s_off (layout: OptimizerInfo).
-// If h.max_norm > 0, first scales g by min(1, max_norm / (sqrt(sum of the SUMSQ_PARTIALS partials) + 1e-6)).
-KernelCall optimizer_step(Optimizer opt, const OptimizerHyper& h, uint32_t p_off, uint32_t g_off, uint32_t s_off,
-                          uint32_t count, uint32_t partial_off);
+// One update of `count` parameters at p_off from gradients at g_off. State j (the j-th that exists, see
+// optimizer_state_count) of parameter i is at s_off + j * s_stride + i: s_stride is the whole parameter block's
+// length, so a run of parameters (a parameter group) updates its slice of every state in place. f: the step's
+// float push constants (optimizer_floats() of kernels/optimizer_host.hpp). If f.f[0] (max_norm) > 0, first
+// scales g by min(1, max_norm / (sqrt(sum of the SUMSQ_PARTIALS partials) + 1e-6)).
+KernelCall optimizer_step(Optimizer opt, const OptimizerFloats& f, uint32_t p_off, uint32_t g_off, uint32_t s_off,
+                          uint32_t s_stride, uint32_t count, uint32_t partial_off);
 
 }  // namespace lk::kernels

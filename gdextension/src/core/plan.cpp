@@ -148,11 +148,11 @@ void plan_train_step(const Model& m, const ArenaLayout& L, const StepPlan& step,
     }
 
     if (!step.update || L.param_count == 0) return;
-    if (step.hyper.max_norm > 0.0f) {
-        calls->push_back(kernels::grad_sumsq(L.grads, L.param_count, L.partials));
+    if (step.clip) calls->push_back(kernels::grad_sumsq(L.grads, L.param_count, L.partials));
+    for (const StepPlan::Update& u : step.updates) {
+        calls->push_back(kernels::optimizer_step(step.optimizer, u.floats, L.params + u.offset, L.grads + u.offset,
+                                                 L.state + u.offset, L.param_count, u.count, L.partials));
     }
-    calls->push_back(kernels::optimizer_step(step.optimizer, step.hyper, L.params, L.grads, L.state, L.param_count,
-                                             L.partials));
 }
 
 }  // namespace lk

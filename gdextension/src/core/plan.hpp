@@ -8,6 +8,7 @@
 #include "core/arena_layout.hpp"
 #include "core/kernel_call.hpp"
 #include "core/model.hpp"
+#include "kernels/optimizer_host.hpp"
 
 namespace lk {
 
@@ -27,7 +28,14 @@ struct StepPlan {
     bool update = true;           // false: stop after the gradients (Session::gradients)
     uint64_t seed = 0;            // the step's seed (dropout masks)
     Optimizer optimizer = Optimizer::SGD;
-    OptimizerHyper hyper{};       // lr, betas, bias corrections for this step; max_norm > 0 enables clipping
+    bool clip = false;            // clip by the global gradient norm (the floats' max_norm), over ALL gradients
+    // One optimizer_step per contiguous run of parameters with the same settings (parameter groups), each with
+    // its push floats for this step (optimizer_floats()). State stride: the whole parameter count.
+    struct Update {
+        uint32_t offset = 0, count = 0;
+        OptimizerFloats floats;
+    };
+    std::vector<Update> updates;
 };
 
 // Forward pass over `rows` rows of layout.batch_x; the result is at layout.output().

@@ -87,16 +87,25 @@ TrainConfig TrainConfig::for_optimizer(Optimizer optimizer) {
 void Session::reset_optimizer() {
     has_state_ = false;
     state_.clear();
+    state_count_ = 0;
     t_ = 0;
     dev_.state_count = 0;
 }
 
-void Session::sync_optimizer(const Model& net, Optimizer optimizer) {
-    if (has_state_ && state_shape_ == net.shape_hash() && state_kind_ == optimizer) return;
-    // Like creating a new torch optimizer: moments from another layout or rule would be meaningless.
-    state_.assign(size_t(net.param_count()) * optimizer_info(optimizer).state_per_param, 0.0f);
+void Session::sync_optimizer(const Model& net, Optimizer optimizer, const OptimizerHyper& hyper) {
+    const uint32_t count = optimizer_state_count(optimizer, hyper);
+    if (has_state_ && state_shape_ == net.shape_hash() && state_kind_ == optimizer && state_count_ == count) return;
+    // Like creating a new torch optimizer: moments from another layout or rule would be meaningless (so is a
+    // state that appears or goes, e.g. turning AMSGrad or momentum on).
+    const size_t P = net.param_count();
+    float initial[8] = {};
+    optimizer_state_initial(optimizer, hyper, initial);
+    state_.resize(P * count);
+    for (uint32_t j = 0; j < count; ++j) std::fill_n(state_.begin() + j * P, P, initial[j]);
+    optimizer_carried_reset(optimizer, hyper, carried_);
     state_shape_ = net.shape_hash();
     state_kind_ = optimizer;
+    state_count_ = count;
     has_state_ = true;
     t_ = 0;
     dev_.state_count = 0;  // the device copy is now stale
@@ -104,34 +113,88 @@ void Session::sync_optimizer(const Model& net, Optimizer optimizer) {
 
 uint32_t Session::state_per_param_for(const Model& net) const {
     if (!has_state_ || state_shape_ != net.shape_hash()) return 0;
-    return optimizer_info(state_kind_).state_per_param;
+    return state_count_;
 }
 
-bool Session::set_optimizer_state(const Model& net, Optimizer optimizer, const std::vector<float>& state,
-                                  uint64_t steps, std::string* err) {
-    const size_t expected = net.param_count() * optimizer_info(optimizer).state_per_param;
+bool Session::set_optimizer_state(const Model& net, Optimizer optimizer, const OptimizerHyper& hyper,
+                                  const std::vector<float>& state, uint64_t steps, const double* carried,
+                                  std::string* err) {
+    const size_t expected = net.param_count() * optimizer_state_count(optimizer, hyper);
     if (state.size() != expected) {
         return fail(err, std::string(optimizer_info(optimizer).name) + " state for this network has " +
                              std::to_string(expected) + " values, got " + std::to_string(state.size()));
     }
     std::string e = check_finite("optimizer state", state.data(), state.size(), 0);
     if (!e.empty()) return fail(err, e);
-    sync_optimizer(net, optimizer);
+    reset_optimizer();
+    sync_optimizer(net, optimizer, hyper);
     state_ = state;
     t_ = steps;
+    const uint32_t n = optimizer_spec(optimizer).carried_count;
+    if (carried) std::copy_n(carried, n, carried_);
     dev_.state_count = 0;
     return true;
 }
 
-OptimizerHyper Session::next_hyper(const TrainConfig& cfg, float lr) {
-    OptimizerHyper h = cfg.hyper;
+std::string plan_update_runs(const Model& net, const TrainConfig& cfg, std::vector<UpdateRun>* runs) {
+    runs->clear();
+    std::vector<bool> used(cfg.param_groups.size(), false);
+    for (size_t i = 0; i < net.op_count(); ++i) {
+        const OpNode& n = net.node(i);
+        const std::string type = n.op->type();
+        const bool norm = type == "batch_norm" || type == "layer_norm";
+        for (size_t k = 0; k < n.params.size(); ++k) {
+            if (!n.params[k].trainable) continue;
+            const std::string& pname = n.params[k].name;
+            double lr = cfg.learning_rate;
+            float wd = cfg.hyper.weight_decay;
+            if (cfg.no_decay_on_bias_and_norm && (norm || pname == "bias")) wd = 0.0f;
+            for (size_t g = 0; g < cfg.param_groups.size(); ++g) {
+                const ParamGroup& pg = cfg.param_groups[g];
+                if (pg.match != n.name && pg.match != type && pg.match != pname && pg.match != n.name + "." + pname) {
+                    continue;
+                }
+                used[g] = true;
+                lr = std::isnan(pg.learning_rate) ? double(cfg.learning_rate) * pg.lr_scale : pg.learning_rate;
+                if (!std::isnan(pg.weight_decay)) wd = float(pg.weight_decay);
+            }
+            const uint32_t off = uint32_t(n.offsets[k]), count = uint32_t(n.params[k].shape.size());
+            if (count == 0) continue;
+            if (!runs->empty() && runs->back().offset + runs->back().count == off && runs->back().base_lr == lr &&
+                runs->back().weight_decay == wd) {
+                runs->back().count += count;
+            } else {
+                runs->push_back({off, count, lr, wd});
+            }
+        }
+    }
+    for (size_t g = 0; g < used.size(); ++g) {
+        if (!used[g]) {
+            return "parameter group \"" + cfg.param_groups[g].match + "\" matches no trainable parameter: expected "
+                   "an op name (\"dense_0\"), an op type (\"dense\"), a parameter name (\"bias\") or "
+                   "\"op.parameter\"";
+        }
+    }
+    return "";
+}
+
+template <class LrAt>
+void Session::next_update(const TrainConfig& cfg, const std::vector<UpdateRun>& runs, LrAt lr_at, StepPlan* p) {
     ++t_;
-    h.lr = lr;
-    // Adam's bias corrections for step t (1-based), in double: 1 - 0.999^t loses digits in float.
-    h.bc1 = static_cast<float>(1.0 - std::pow(double(h.beta1), double(t_)));
-    h.bc2 = static_cast<float>(1.0 - std::pow(double(h.beta2), double(t_)));
+    OptimizerHyper h = cfg.hyper;
     h.max_norm = cfg.clip_norm;
-    return h;
+    h.lr = float(lr_at(runs.empty() ? double(cfg.learning_rate) : runs.front().base_lr));
+    optimizer_carried_advance(cfg.optimizer, h, t_, carried_);
+    p->optimizer = cfg.optimizer;
+    p->clip = cfg.clip_norm > 0.0f;
+    p->updates.resize(runs.size());
+    for (size_t r = 0; r < runs.size(); ++r) {
+        h.lr = float(lr_at(runs[r].base_lr));
+        h.weight_decay = runs[r].weight_decay;
+        p->updates[r].offset = runs[r].offset;
+        p->updates[r].count = runs[r].count;
+        p->updates[r].floats = optimizer_floats(cfg.optimizer, h, t_, carried_);
+    }
 }
 
 // ---- device synchronisation -----------------------------------------------------------------------------------
@@ -217,14 +280,20 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     r.device = backend.device_name();
     std::string e = check_config(cfg, true);
     if (e.empty()) e = check_batch(net, X, T, rows, cfg.loss);
+    std::vector<UpdateRun> runs;
+    if (e.empty()) e = plan_update_runs(net, cfg, &runs);
     if (!e.empty()) return fail(err, e);
-    sync_optimizer(net, cfg.optimizer);
+    sync_optimizer(net, cfg.optimizer, cfg.hyper);
 
     const uint32_t n = uint32_t(rows);
     const uint32_t B = std::min<uint32_t>(uint32_t(cfg.batch_size), n);
     const uint32_t steps = (n + B - 1) / B;  // per epoch; the last batch takes the remainder
-    const uint32_t per_chunk = std::min<uint32_t>(uint32_t(cfg.epochs),
+    // A schedule that reads the loss (reduce-on-plateau) needs each epoch's loss before the next epoch's rates.
+    const bool reads_loss = schedule_needs_loss(cfg.schedule);
+    const uint32_t per_chunk = reads_loss ? 1u : std::min<uint32_t>(uint32_t(cfg.epochs),
                                                   std::max<uint32_t>(1, (uint32_t(cfg.min_steps_per_submit) + steps - 1) / steps));
+    const int64_t horizon = cfg.schedule.per_step ? int64_t(cfg.epochs) * steps : int64_t(cfg.epochs);
+    ScheduleState sched_state;
     LayoutSpec spec;
     spec.batch_rows = B;
     spec.data_rows = n;
@@ -248,8 +317,11 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
         for (uint32_t k = 0; k < chunk; ++k) fill_permutation(&perm[k * n], n, cfg.shuffle, cfg.seed, epoch + int(k));
         backend.upload_indices(L.perm, perm.data(), size_t(chunk) * n);
         for (uint32_t k = 0; k < chunk; ++k) {
-            const float lr = learning_rate_at(cfg.schedule, cfg.learning_rate, epoch + int(k), cfg.epochs);
             for (uint32_t s = 0; s < steps; ++s) {
+                const int64_t at = cfg.schedule.per_step ? int64_t(epoch + int(k)) * steps + s : epoch + int(k);
+                const auto lr_at = [&](double base) {
+                    return learning_rate_at(cfg.schedule, base, at, horizon, &sched_state);
+                };
                 StepPlan p;
                 p.rows = std::min(B, n - s * B);
                 p.gather = true;
@@ -259,8 +331,7 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                 p.allow_fused = fused_loss;
                 p.allow_op_fusion = op_fusion;
                 p.seed = step_seed(cfg);
-                p.optimizer = cfg.optimizer;
-                p.hyper = next_hyper(cfg, lr);
+                next_update(cfg, runs, lr_at, &p);
                 run_step(net, L, p, backend);
                 ++r.steps;
             }
@@ -283,6 +354,12 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                 }
             }
             r.epoch_loss.push_back(float(sum / n));
+            if (reads_loss) {
+                const int at = epoch + int(k);
+                schedule_observe(cfg.schedule, &sched_state,
+                                 hooks.plateau_metric ? hooks.plateau_metric(at, r.epoch_loss.back())
+                                                      : double(r.epoch_loss.back()));
+            }
             if (hooks.on_epoch) hooks.on_epoch(epoch + int(k), r.epoch_loss.back());
         }
         epoch += int(chunk);
@@ -308,8 +385,10 @@ bool Session::step(Model& net, const float* X, const float* T, size_t rows, cons
                    Backend& backend, float* loss, std::string* err) {
     std::string e = check_config(cfg, false);
     if (e.empty()) e = check_batch(net, X, T, rows, cfg.loss);
+    std::vector<UpdateRun> runs;
+    if (e.empty()) e = plan_update_runs(net, cfg, &runs);
     if (!e.empty()) return fail(err, e);
-    sync_optimizer(net, cfg.optimizer);
+    sync_optimizer(net, cfg.optimizer, cfg.hyper);
     LayoutSpec spec;
     spec.batch_rows = uint32_t(rows);
     spec.loss_slots = 1;
@@ -325,8 +404,7 @@ bool Session::step(Model& net, const float* X, const float* T, size_t rows, cons
     p.allow_fused = allow_fused_loss;
     p.allow_op_fusion = allow_op_fusion;
     p.seed = step_seed(cfg);
-    p.optimizer = cfg.optimizer;
-    p.hyper = next_hyper(cfg, cfg.learning_rate);
+    next_update(cfg, runs, [](double base) { return base; }, &p);
     run_step(net, L, p, backend);
     float value = 0.0f;
     if (!finish_update(net, L, backend, 1, &value, err)) return false;

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,14 +27,27 @@
 
 namespace lk {
 
+// Settings for some of the parameters (torch's param groups): those whose op name, op type, parameter name or
+// "op.parameter" equals `match` ("dense_0", "batch_norm", "bias", "dense_1.weight"). Groups apply in order, a
+// later one overriding an earlier one where both match.
+struct ParamGroup {
+    std::string match;
+    double learning_rate = NAN;  // this group's base learning rate; NAN: the trainer's times lr_scale
+    double lr_scale = 1.0;
+    double weight_decay = NAN;   // NAN: the optimizer's
+};
+
 struct TrainConfig {
     Loss loss = Loss::MSE;
     Optimizer optimizer = Optimizer::ADAM;
-    // beta1, beta2, epsilon, momentum, weight_decay are read from here. lr, bc1, bc2 and max_norm are
-    // overwritten for every step from learning_rate + schedule, the step count and clip_norm.
+    // The optimizer's hyperparameters (kernels/optimizer_host.hpp names them). lr and max_norm are overwritten
+    // for every step from learning_rate + schedule and clip_norm; weight_decay per parameter group.
     OptimizerHyper hyper = optimizer_info(Optimizer::ADAM).defaults;
     float learning_rate = 0.001f;
     Schedule schedule;
+    std::vector<ParamGroup> param_groups;
+    // Weight decay 0 on every "bias" and on the parameters of normalisation ops (before param_groups apply).
+    bool no_decay_on_bias_and_norm = false;
     int epochs = 1;
     int batch_size = 32;
     float clip_norm = 0.0f;  // clip the global gradient L2 norm to this; 0 = off
@@ -70,7 +84,20 @@ struct FitHooks {
     // Polled after every chunk; returning true stops training there (parameters of the completed epochs are
     // kept). Lets an async trainer thread be cancelled.
     std::function<bool()> should_stop;
+    // Reduce-on-plateau's monitored value after an epoch (e.g. a validation loss); unset: the epoch's training
+    // loss. Called from the fit's thread.
+    std::function<double(int epoch, float train_loss)> plateau_metric;
 };
+
+// One optimizer_step call of a step: a contiguous run of parameters with the same group settings.
+struct UpdateRun {
+    uint32_t offset = 0, count = 0;  // into the parameter block
+    double base_lr = 0.0;            // before the schedule
+    float weight_decay = 0.0f;
+};
+// The runs of a model under a config's parameter groups (one run without groups). "" or what is wrong (a
+// group matching nothing).
+std::string plan_update_runs(const Model& net, const TrainConfig& cfg, std::vector<UpdateRun>* runs);
 
 // Creates a GPU backend with its own arena (installed by the Godot layer: core/ knows no Godot). nullptr and
 // *err when there is no GPU.
@@ -111,11 +138,17 @@ public:
 
     void reset_optimizer();
     uint64_t optimizer_steps() const { return t_; }
-    // The optimizer state in the kernels' layout (state k of parameter i at k*P + i), for saving a training
-    // session with the model; set it back with the network shape it belongs to.
+    // The optimizer state in the kernels' layout (state j of parameter i at j*P + i, the states that exist for
+    // its hyperparameters), for saving a training session with the model; set it back with the network shape
+    // it belongs to. carried: the optimizer's carried host scalars (OptimizerSpec::carried).
     const std::vector<float>& optimizer_state() const { return state_; }
-    bool set_optimizer_state(const Model& net, Optimizer optimizer, const std::vector<float>& state,
-                             uint64_t steps, std::string* err);
+    bool has_optimizer_state(const Model& net) const { return has_state_ && state_shape_ == net.shape_hash(); }
+    Optimizer optimizer_kind() const { return state_kind_; }
+    uint32_t optimizer_state_per_param() const { return state_count_; }
+    const double* optimizer_carried() const { return carried_; }
+    bool set_optimizer_state(const Model& net, Optimizer optimizer, const OptimizerHyper& hyper,
+                             const std::vector<float>& state, uint64_t steps, const double* carried,
+                             std::string* err);
 
     // Test-only knobs: false forces the generic loss + activation-derivative path (StepPlan::allow_fused), or
     // the unfused twin of every op fusion (StepPlan::allow_op_fusion).
@@ -123,14 +156,17 @@ public:
     bool allow_op_fusion = true;
 
 private:
-    void sync_optimizer(const Model& net, Optimizer optimizer);
+    void sync_optimizer(const Model& net, Optimizer optimizer, const OptimizerHyper& hyper);
     uint32_t state_per_param_for(const Model& net) const;
     bool begin(const Model& net, const LayoutSpec& spec, Backend& backend, ArenaLayout* layout, std::string* err);
     void end(const Model& net, Backend& backend, bool state_on_device);
     uint64_t step_seed(const TrainConfig& cfg) const;
     void download_params(Model& net, const ArenaLayout& L, const std::vector<float>& tmp);
     bool check_backend(Backend& backend, std::string* err);
-    OptimizerHyper next_hyper(const TrainConfig& cfg, float lr);
+    // Advances the step count (and carried host scalars) and fills p's update runs for this step; lr_at(run)
+    // gives each run's learning rate.
+    template <class LrAt>
+    void next_update(const TrainConfig& cfg, const std::vector<UpdateRun>& runs, LrAt lr_at, StepPlan* p);
     void run_step(const Model& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend);
     bool finish_update(Model& net, const ArenaLayout& layout, Backend& backend, uint32_t losses, float* loss_out,
                        std::string* err);
@@ -140,7 +176,9 @@ private:
     uint64_t state_shape_ = 0;
     Optimizer state_kind_ = Optimizer::SGD;
     bool has_state_ = false;
+    uint32_t state_count_ = 0;  // states per parameter (optimizer_state_count of the hyperparameters)
     uint64_t t_ = 0;
+    double carried_[OPTIMIZER_MAX_CARRIED] = {};
 
     // What the device holds, as of the end of our last call; any mismatch means "upload again".
     struct DeviceCache {

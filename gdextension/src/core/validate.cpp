@@ -91,13 +91,18 @@ std::string check_config(const TrainConfig& cfg, bool for_fit) {
     if (!(std::isfinite(cfg.learning_rate) && cfg.learning_rate > 0.0f)) {
         return "learning_rate must be a finite number > 0, got " + num(cfg.learning_rate);
     }
-    const OptimizerHyper& h = cfg.hyper;
-    if (!(h.beta1 >= 0.0f && h.beta1 < 1.0f)) return "beta1 must be in [0, 1), got " + num(h.beta1);
-    if (!(h.beta2 >= 0.0f && h.beta2 < 1.0f)) return "beta2 must be in [0, 1), got " + num(h.beta2);
-    if (!(std::isfinite(h.epsilon) && h.epsilon > 0.0f)) return "epsilon must be > 0, got " + num(h.epsilon);
-    if (!(h.momentum >= 0.0f && h.momentum < 1.0f)) return "momentum must be in [0, 1), got " + num(h.momentum);
-    if (!(std::isfinite(h.weight_decay) && h.weight_decay >= 0.0f)) {
-        return "weight_decay must be >= 0, got " + num(h.weight_decay);
+    // Every hyperparameter of the optimizer against its spec range, and the spec's checks (optimizer_host.hpp).
+    if (std::string e = check_hyperparameters(cfg.optimizer, cfg.hyper); !e.empty()) return e;
+    for (const ParamGroup& g : cfg.param_groups) {
+        if (!std::isnan(g.learning_rate) && !(std::isfinite(g.learning_rate) && g.learning_rate > 0.0)) {
+            return "parameter group \"" + g.match + "\": learning_rate must be > 0, got " + num(float(g.learning_rate));
+        }
+        if (!(std::isfinite(g.lr_scale) && g.lr_scale > 0.0)) {
+            return "parameter group \"" + g.match + "\": lr_scale must be > 0, got " + num(float(g.lr_scale));
+        }
+        if (!std::isnan(g.weight_decay) && !(std::isfinite(g.weight_decay) && g.weight_decay >= 0.0)) {
+            return "parameter group \"" + g.match + "\": weight_decay must be >= 0, got " + num(float(g.weight_decay));
+        }
     }
     if (!(std::isfinite(cfg.clip_norm) && cfg.clip_norm >= 0.0f)) {
         return "clip_norm must be >= 0 (0 = off), got " + num(cfg.clip_norm);
