@@ -56,7 +56,9 @@ func start(task: DemoTask, device: String, epochs: int = 0) -> void:
 	plot.clear()
 	plot.connect_trainer(training.trainer)
 	view.network = training.network
-	view.output_names = task.class_names
+	# One sigmoid output is the probability of the second class ("above", "1").
+	var names := task.class_names
+	view.output_names = names.slice(1) if names.size() == 2 and training.network.output_size == 1 else names
 	_device.text = DemoSettings.describe(device)
 	set_running(true)
 	_update_status()

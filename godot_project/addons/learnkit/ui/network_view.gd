@@ -27,7 +27,7 @@ extends Control
 @export var background := Color(0.08, 0.09, 0.11)
 @export var text_color := Color(0.85, 0.87, 0.9)
 ## Layers wider than this are drawn as groups of neurons.
-@export_range(2, 256) var max_neurons := 24:
+@export_range(2, 256) var max_neurons := 32:
 	set(value):
 		max_neurons = maxi(2, value)
 		_rebuild()

@@ -23,6 +23,8 @@ extends Control
 	set(value):
 		sorted = value
 		queue_redraw()
+## Tallest row in pixels (rows share the height up to this).
+@export var max_row_height := 34.0
 @export var bar_color := Color(0.35, 0.5, 0.75)
 @export var top_color := Color(1.0, 0.75, 0.25)
 @export var background := Color(0.08, 0.09, 0.11)
@@ -90,7 +92,7 @@ func _draw() -> void:
 	if order.is_empty():
 		return
 	var font := get_theme_default_font()
-	var row_h := size.y / order.size()
+	var row_h := minf(size.y / order.size(), max_row_height)
 	var font_size := clampi(int(row_h * 0.6), 8, 16)
 	var name_w := 0.0
 	for i in order:
