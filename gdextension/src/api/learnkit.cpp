@@ -135,7 +135,7 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
             ok = loss_from_name(v.as_string().utf8(), &l);
             if (ok) t->loss = l;
         } else if (k == "loss_settings" && type == GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
-            t->loss_settings = gd::Dictionary(v).duplicate();  // checked below, once `loss` is known
+            t->loss_settings = v.as_dictionary();  // checked below, once `loss` is known (and again when used)
         } else if (k == "optimizer" && is_str) {
             Optimizer o;
             ok = optimizer_from_name(v.as_string().utf8(), &o);

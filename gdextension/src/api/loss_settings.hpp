@@ -5,7 +5,7 @@
 #include <string>
 
 #include "glue.hpp"
-#include "kernels.hpp"
+#include "kernels/kernels.hpp"
 
 namespace lk::api {
 

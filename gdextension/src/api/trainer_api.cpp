@@ -101,7 +101,7 @@ void LKTrainer::set_loss_settings(const gd::Dictionary& value) {
         push_error("LKTrainer.loss_settings", e);
         return;
     }
-    loss_settings = value.duplicate();
+    loss_settings = value;  // shared, as Godot passes dictionaries: checked again when used (config)
 }
 
 void LKTrainer::set_optimizer(const ExtRef<LKOptimizer>& value) {
