@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "codegen"))
 
 from activation_refs import ACT_REFS  # noqa: F401 (re-exported for the kernel tests)
-from loss_refs import LOSS_TORCH, TARGETS, torch_loss
 from lk_codegen import catalogue, kernels
+from loss_refs import LOSS_TORCH, TARGETS, torch_loss
 
 F64 = np.ndarray
 CAT = catalogue.load()

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import BackendResults
-from lk import BACKENDS, chain, dec_params, enc, enc_params, layers_case, ok, random_params
+from lk import (
+    BACKENDS,
+    chain,
+    dec_params,
+    enc,
+    enc_params,
+    layers_case,
+    ok,
+    random_params,
+)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
