@@ -63,6 +63,8 @@ LOSS_TORCH: dict[str, LossRef] = {
     "squared_hinge": LossRef(lambda y, t, p: torch.clamp(p["margin"] - t * y, min=0).pow(2).sum()),
     # log(cosh(d)) written stably for the extreme inputs (cosh overflows float64 past |d| ~ 710).
     "log_cosh": LossRef(lambda y, t, p: ((y - t).abs() + F.softplus(-2.0 * (y - t).abs()) - math.log(2.0)).sum()),
+    "cosine_similarity": LossRef(lambda y, t, p: F.cosine_embedding_loss(
+        y, t, torch.ones(y.shape[0], dtype=y.dtype), reduction="sum")),
     "poisson_nll": LossRef(lambda y, t, p: F.poisson_nll_loss(y, t, log_input=bool(p["log_input"]), eps=p["eps"],
                                                               reduction="sum")),
 }

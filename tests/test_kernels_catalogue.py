@@ -133,6 +133,8 @@ def _spec_copy(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> 
     ("losses", "params: {log_input: 1.0, eps: 1.0e-8}", "params: {a: 1.0, b: 1.0, c: 1.0, d: 1.0, e: 1.0}",
      "losses[poisson_nll].params: expected a map name -> default of at most 4"),
     ("losses", "targets: sign", "targets: signs", "losses[hinge].targets: expected one of"),
+    ("losses", 'row: {dot: "y * t",', 'row: {t: "y * t",', "losses[cosine_similarity].row: bad row sum name 't'"),
+    ("losses", 'yy: "y * y"', 'yy: "y * q"', "losses[cosine_similarity].row: row sum 'yy': unknown identifier 'q'"),
     ("optimizers", "p = p - lr * g;", "p = p - lr * s1;", "optimizers[sgd].update: unknown identifier 's1'"),
     ("optimizers", "s0 = first > 0.5", "lr = first > 0.5", "optimizers[sgd].update: cannot assign 'lr'"),
     ("optimizers", "p = p - lr * g;", "p = p - lr * g", "optimizers[sgd].update: statement"),

@@ -67,6 +67,8 @@ LOSS_PARAM_SLOTS = 4
 # The variables loss expressions read besides their params: output, target, pre-activation, the row's
 # log-sum-exp of z, and the row width as a float (label smoothing's eps / C).
 LOSS_VARIABLES = {"y", "t", "z", "lse", "cols"}
+# Row sums a loss may declare (losses.yaml `row`: dot products and norms of each row, for cosine losses).
+LOSS_ROW_SUMS = 4
 # What a loss's targets are (losses.yaml `targets`); core/validate.cpp check_targets enforces each.
 TARGET_KINDS = ("real", "probability", "distribution", "sign", "nonnegative")
 # Names a parameter may not take: the expression variables, and words GLSL or C++ reserve or define as built-in
@@ -126,6 +128,7 @@ class Loss:
     tolerance: Tolerance
     params: dict[str, float] = field(default_factory=dict)  # in spec order: parameter k in slot LOSS_P<k>
     torch: str = ""
+    row: dict[str, str] = field(default_factory=dict)  # row sum name -> per-element term (losses.yaml `row`)
 
     @property
     def enum_name(self) -> str:
@@ -541,16 +544,39 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
     return result
 
 
+def _row_sums(e: _Entry, variables: set[str], helpers: dict[str, int]) -> dict[str, str]:
+    """An entry's `row`: name -> per-element term, summed over each row before the elements are visited."""
+    raw = e.data.get("row", {})
+    if not isinstance(raw, dict) or len(raw) > LOSS_ROW_SUMS:
+        raise e.fail("row", f"expected a map name -> expression of at most {LOSS_ROW_SUMS} row sums")
+    out = {}
+    for name, expr in raw.items():
+        if (not isinstance(name, str) or not _NAME.match(name) or name in variables | _RESERVED_PARAMS | {"z", "lse"}
+                or name.startswith("lk_")):
+            raise e.fail("row", f"bad row sum name {name!r}: expected a new snake_case name (not a variable or "
+                                "parameter)")
+        if not isinstance(expr, str):
+            raise e.fail("row", f"row sum {name!r}: expected an expression string")
+        try:
+            check_expression(expr, variables, helpers)
+        except ValueError as err:
+            raise e.fail("row", f"row sum {name!r}: {err}") from None
+        out[name] = expr.strip()
+    return out
+
+
 def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) -> list[Loss]:
     result = []
     names = {a.name for a in activations}
     for e in _entries(path, "losses"):
         e.check_keys({"name", "doc", "link", "normalizer", "value", "grad", "fused_value", "fused_grad", "targets",
-                      "tolerance"}, {"params", "torch"})
+                      "tolerance"}, {"params", "torch", "row"})
         if e.data["link"] not in names:
             raise e.fail("link", f"unknown activation {e.data['link']!r} (known: {', '.join(sorted(names))})")
         params = _params(e, LOSS_PARAM_SLOTS, "loss", LOSS_VARIABLES | {"reduction"})
-        generic, fused = {"y", "t", "cols", *params}, {"z", "y", "t", "lse", "cols", *params}
+        row = _row_sums(e, {"y", "t", "cols", *params}, helpers)
+        generic = {"y", "t", "cols", *params, *row}
+        fused = {"z", "lse", *generic}
         torch = e.data.get("torch", "")
         if not isinstance(torch, str):
             raise e.fail("torch", "expected a string")
@@ -558,7 +584,7 @@ def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) 
             e.name, e.text("doc"), e.data["link"], e.choice("normalizer", ("elements", "rows")),
             e.expression("value", generic, helpers), e.expression("grad", generic, helpers),
             e.expression("fused_value", fused, helpers), e.expression("fused_grad", fused, helpers),
-            e.choice("targets", TARGET_KINDS), e.tolerance("tolerance"), params, torch))
+            e.choice("targets", TARGET_KINDS), e.tolerance("tolerance"), params, torch, row))
     return result
 
 
