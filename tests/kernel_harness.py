@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO / "codegen"))
 
 from activation_refs import ACT_REFS  # noqa: F401 (re-exported for the kernel tests)
 from lk_codegen import catalogue, kernels
+from loss_refs import LOSS_TORCH, TARGETS, torch_loss
 
 F64 = np.ndarray
 CAT = catalogue.load()
@@ -80,9 +81,19 @@ LOSS_REFS: dict[str, tuple[Callable[[F64, F64], tuple[float, F64]], Callable[[F6
                           -t / np.maximum(y, 1e-7) / y.shape[0]),
             lambda z, t: (-np.sum(t * (z - _logsumexp(z))) / z.shape[0], (_softmax(z) - t) / z.shape[0])),
 }
-LOSS_TARGETS = {"real": lambda rng, s: rng.normal(size=s),
-                "probability": lambda rng, s: rng.uniform(size=s),
-                "distribution": lambda rng, s: np.eye(s[1])[rng.integers(0, s[1], size=s[0])]}
+LOSS_TARGETS = TARGETS
+
+
+def _torch_pair(loss: catalogue.Loss) -> tuple[Callable[[F64, F64], tuple[float, F64]],
+                                                Callable[[F64, F64], tuple[float, F64]]]:
+    """LOSS_REFS's (generic, fused) for a loss at its defaults, from its torch reference (tests/loss_refs.py)."""
+    def ref(fused: bool) -> Callable[[F64, F64], tuple[float, F64]]:
+        return lambda x, t: torch_loss(loss.name, loss.link, loss.normalizer, x, t, loss.params, fused)
+    return ref(False), ref(True)
+
+
+# The entries after the first three: straight from torch (a missing LOSS_TORCH row fails only that loss's tests).
+LOSS_REFS.update({x.name: _torch_pair(x) for x in CAT.losses if x.name not in LOSS_REFS and x.name in LOSS_TORCH})
 
 
 def _lerp(a: F64, b: F64, w: float) -> F64:
@@ -282,6 +293,9 @@ void w_prelu_forward(float* a, uint32_t x, uint32_t w, uint32_t y, uint32_t rows
 void w_prelu_backward_input(float* a, uint32_t g, uint32_t x, uint32_t w, uint32_t out, uint32_t rows, uint32_t cols, int shared, int acc) { go(kernels::prelu_backward_input(g, x, w, out, rows, cols, shared != 0, acc != 0), a, nullptr); }
 void w_prelu_backward_param(float* a, uint32_t g, uint32_t x, uint32_t dw, uint32_t rows, uint32_t cols, int shared, int acc) { go(kernels::prelu_backward_param(g, x, dw, rows, cols, shared != 0, acc != 0), a, nullptr); }
 void w_loss(float* a, int loss, int fused, uint32_t y, uint32_t z, uint32_t t, uint32_t g, uint32_t l, uint32_t rows, uint32_t cols) { go(kernels::loss(Loss(loss), fused != 0, y, z, t, g, l, rows, cols), a, nullptr); }
+void w_loss_p(float* a, int loss, int fused, uint32_t y, uint32_t z, uint32_t t, uint32_t g, uint32_t l, uint32_t rows, uint32_t cols, const float* params, int sum) { LossSetup s{Loss(loss)}; for (int k = 0; k < LOSS_PARAM_SLOTS; ++k) s.params.p[k] = params[k]; s.sum = sum != 0; go(kernels::loss(s, fused != 0, y, z, t, g, l, rows, cols), a, nullptr); }
+int w_loss_params(int i, float* out) { const LossInfo& x = loss_info(Loss(i)); for (int k = 0; k < LOSS_PARAM_SLOTS; ++k) out[k] = x.defaults.p[k]; return x.param_count; }
+const char* w_loss_targets(int i) { return loss_info(Loss(i)).targets; }
 void w_act_forward_kernel(float* a, int act, const float* p, uint32_t x, uint32_t y, uint32_t count) { go(kernels::act_forward(Activation(act), act_params(p), x, y, count), a, nullptr); }
 void w_act_backward(float* a, int act, const float* p, uint32_t g, uint32_t z, uint32_t y, uint32_t out, uint32_t count, int acc) { go(kernels::act_backward(Activation(act), act_params(p), g, z, y, out, count, acc != 0), a, nullptr); }
 void w_softmax_backward(float* a, uint32_t g, uint32_t y, uint32_t out, uint32_t rows, uint32_t cols, int acc) { go(kernels::softmax_backward(g, y, out, rows, cols, acc != 0), a, nullptr); }
@@ -327,7 +341,8 @@ _SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u 
     "w_prelu_forward": (None, "Puuuuui"), "w_prelu_backward_input": (None, "Puuuuuuii"),
     "w_prelu_backward_param": (None, "Puuuuuii"),
     "w_gather_rows": (None, "PUuuuuuu"), "w_dense_forward": (None, "PiPuuuuuuuu"),
-    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_act_backward": (None, "PiPuuuuui"),
+    "w_softmax_rows": (None, "Puuuu"), "w_loss": (None, "Piiuuuuuuu"), "w_loss_p": (None, "PiiuuuuuuuPi"),
+    "w_loss_params": ("i", "iP"), "w_loss_targets": ("s", "i"), "w_act_backward": (None, "PiPuuuuui"),
     "w_softmax_backward": (None, "Puuuuui"), "w_weight_grad": (None, "Puuuuuui"), "w_bias_grad": (None, "Puuuui"),
     "w_dense_backward_input": (None, "PiPuuuuuuuui"), "w_grad_sumsq": (None, "Puuu"),
     "w_act_forward_kernel": (None, "PiPuuu"), "w_fill": (None, "Puuf"), "w_add": (None, "Puuuu"),

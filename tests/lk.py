@@ -94,6 +94,10 @@ def random_targets(rng: np.random.Generator, loss: str, rows: int, width: int) -
         return rng.integers(0, 2, (rows, width)).astype(np.float32)
     if kind == "distribution":
         return np.eye(width, dtype=np.float32)[rng.integers(0, width, rows)]
+    if kind == "sign":
+        return rng.choice([-1.0, 1.0], (rows, width)).astype(np.float32)
+    if kind == "nonnegative":
+        return rng.poisson(2.0, (rows, width)).astype(np.float32)
     raise ValueError(f"loss {loss!r} takes targets of kind {kind!r}: teach random_targets about it")
 
 

@@ -96,8 +96,22 @@ LOG_CLAMP = -100.0  # torch BCELoss clamps its logs at -100.
 BCE_EPS = 1e-12  # torch's BCELoss backward divides by max(y (1 - y), 1e-12).
 
 
-def loss(name: str, y: Array, t: Array) -> float:
-    """The mean loss ``name`` of outputs ``y`` against targets ``t`` (rows x outputs)."""
+def _spec_loss(name: str, y: Array, t: Array, settings: dict | None) -> tuple[float, Array]:
+    """(loss, dL/dy) of any spec loss with its settings (parameters by name, "reduction"), by torch autograd in
+    float64 (tests/loss_refs.py): the losses past the first three, and any loss with settings."""
+    from lk import spec
+    from loss_refs import torch_loss
+    entry = next(e for e in spec().losses if e.name == name)
+    s = dict(settings or {})
+    reduction = s.pop("reduction", "mean")
+    return torch_loss(name, entry.link, entry.normalizer, y, t, {**entry.params, **s}, False, reduction)
+
+
+def loss(name: str, y: Array, t: Array, settings: dict | None = None) -> float:
+    """The mean loss ``name`` of outputs ``y`` against targets ``t`` (rows x outputs); settings: the loss's
+    parameters and "reduction" (LKTrainer.loss_settings)."""
+    if settings or name not in LOSSES:
+        return _spec_loss(name, y, t, settings)[0]
     if name == "mse":
         return float(np.mean((y - t) ** 2))
     if name == "bce":
@@ -111,8 +125,10 @@ def loss(name: str, y: Array, t: Array) -> float:
     raise ValueError(f"unknown loss {name!r}")
 
 
-def loss_backward(name: str, y: Array, t: Array) -> Array:
+def loss_backward(name: str, y: Array, t: Array, settings: dict | None = None) -> Array:
     """dL/dy of the mean loss ``name``."""
+    if settings or name not in LOSSES:
+        return _spec_loss(name, y, t, settings)[1]
     if name == "mse":
         return 2.0 * (y - t) / y.size
     if name == "bce":
@@ -151,12 +167,13 @@ def forward(layers: Sequence[Layer], params: Params, x: Array, trace: Trace | No
     return h
 
 
-def gradients(layers: Sequence[Layer], params: Params, x: Array, t: Array, loss_name: str) -> tuple[float, Params]:
+def gradients(layers: Sequence[Layer], params: Params, x: Array, t: Array, loss_name: str,
+              settings: dict | None = None) -> tuple[float, Params]:
     """The loss and its gradients with respect to every weight and bias, by backpropagation."""
     trace = Trace()
     y = forward(layers, params, x, trace)
-    value = loss(loss_name, y, t)
-    grad = loss_backward(loss_name, y, t)
+    value = loss(loss_name, y, t, settings)
+    grad = loss_backward(loss_name, y, t, settings)
     grads: Params = []
     for i in reversed(range(len(layers))):
         layer = layers[i]
@@ -168,7 +185,8 @@ def gradients(layers: Sequence[Layer], params: Params, x: Array, t: Array, loss_
 
 
 def finite_difference_gradients(layers: Sequence[Layer], params: Params, x: Array, t: Array, loss_name: str,
-                                picks: Sequence[tuple[int, str, int]], h: float = 1e-6) -> list[float]:
+                                picks: Sequence[tuple[int, str, int]], h: float = 1e-6,
+                                settings: dict | None = None) -> list[float]:
     """Central finite differences of the loss for the parameters ``picks`` = (layer, "weight"|"bias", flat index).
 
     Independent of ``gradients``: it only evaluates the loss. Use float64 parameters.
@@ -180,7 +198,7 @@ def finite_difference_gradients(layers: Sequence[Layer], params: Params, x: Arra
             shifted = [(w.copy(), b.copy()) for w, b in params]
             target = shifted[layer][0 if kind == "weight" else 1]
             target.reshape(-1)[index] += sign * h
-            values.append(loss(loss_name, forward(layers, shifted, x), t))
+            values.append(loss(loss_name, forward(layers, shifted, x), t, settings))
         out.append((values[0] - values[1]) / (2.0 * h))
     return out
 

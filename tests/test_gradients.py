@@ -18,6 +18,7 @@ from lk import (
     enc,
     enc_params,
     layers_case,
+    loss_link,
     ok,
     random_params,
     random_targets,
@@ -54,6 +55,11 @@ SETUPS = [
 SETUPS += [("mse", name, "identity", [7, 7, 3], 7, False) for name in ref.ACTIVATIONS]
 SETUPS += [("mse", "tanh", name, [7, 7, 3], 7, False) for name in ref.ACTIVATIONS]
 SETUPS += [(entry.name, "tanh", entry.link, [7, 7, 3], 7, False) for entry in spec().losses]
+# Loss settings (LKTrainer.loss_settings: the spec's `params` and reduction 'sum'), through the trainer options.
+SETTINGS = [("huber", {"delta": 0.25, "reduction": "sum"}), ("cce", {"label_smoothing": 0.2}),
+            ("smooth_l1", {"beta": 0.5}), ("hinge", {"margin": 2.0}), ("kl_divergence", {"reduction": "sum"}),
+            ("bce_with_logits", {"reduction": "sum"}), ("nll", {"reduction": "sum"})]
+SETUPS += [(name, "tanh", loss_link(name), [7, 7, 3], 7, False, s) for name, s in SETTINGS]
 # Extreme inputs (+-100): saturated units must give finite, correct gradients, not NaN.
 EXTREME = [("cce", "tanh", "softmax", [7, 33, 7], 7, False), ("mse", "sigmoid", "sigmoid", [7, 33, 7], 7, False),
            ("mse", "leaky_relu", "identity", [7, 33, 1], 7, False)]
@@ -63,7 +69,8 @@ def make_cases() -> list[dict]:
     rng = np.random.default_rng(7)
     cases = []
     setups = [(setup, 1.0) for setup in SETUPS] + [(setup, 100.0) for setup in EXTREME]
-    for (loss, hidden, output, sizes, batch, labels), scale in setups:
+    for (loss, hidden, output, sizes, batch, labels, *rest), scale in setups:
+        settings = rest[0] if rest else None
         layers = chain(sizes, [hidden] * (len(sizes) - 2) + [output], alpha=0.1)
         params = random_params(rng, layers)
         while True:  # Keep relu's kink away from every pre-activation so that finite differences are smooth.
@@ -74,17 +81,20 @@ def make_cases() -> list[dict]:
                 break
         t = random_targets(rng, loss, batch, sizes[-1])
         name = (f"{loss}-{hidden}-{output}-{'x'.join(map(str, sizes))}-b{batch}{'-labels' if labels else ''}"
-                f"{'-x100' if scale != 1.0 else ''}")
+                f"{'-x100' if scale != 1.0 else ''}"
+                + "".join(f"-{k}={v}" for k, v in (settings or {}).items()))
         if name in _REFS:
             continue  # A spec-driven setup that the hand-picked ones already cover.
         c = {"id": name, "kind": "gradients.compute", "layers": layers_case(layers), "params": enc_params(params),
              "loss": loss, "x": enc(x)}
+        if settings:
+            c["loss_settings"] = settings
         if labels:
             c["labels"] = [int(i) for i in t.argmax(axis=1)]
         else:
             c["targets"] = enc(t)
         cases.append(c)
-        _REFS[name] = (layers, params, x, t, loss)
+        _REFS[name] = (layers, params, x, t, loss, settings)
     return cases
 
 
@@ -99,8 +109,8 @@ def results() -> BackendResults:
 
 
 def reference_of(case_id: str) -> tuple[float, ref.Params]:
-    layers, params, x, t, loss = _REFS[case_id]
-    return ref.gradients(layers, as64(params), x.astype(np.float64), t.astype(np.float64), loss)
+    layers, params, x, t, loss, settings = _REFS[case_id]
+    return ref.gradients(layers, as64(params), x.astype(np.float64), t.astype(np.float64), loss, settings)
 
 
 def assert_grad_close(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
@@ -133,7 +143,7 @@ def test_gradients_match_numpy_backprop(results: BackendResults, backend: str, c
 @pytest.mark.parametrize("case_id", IDS)
 def test_gradients_match_finite_differences(results: BackendResults, backend: str, case_id: str) -> None:
     r = ok(results[backend][case_id])
-    layers, params, x, t, loss = _REFS[case_id]
+    layers, params, x, t, loss, settings = _REFS[case_id]
     actual = dec_params(r["gradients"])
     rng = np.random.default_rng(zlib.crc32(case_id.encode()))
     for i, (gw, gb) in enumerate(actual):
@@ -141,7 +151,8 @@ def test_gradients_match_finite_differences(results: BackendResults, backend: st
             flat = g.reshape(-1)
             picks = rng.choice(flat.size, size=min(FD_PICKS, flat.size), replace=False)
             fd = ref.finite_difference_gradients(layers, as64(params), x.astype(np.float64),
-                                                 t.astype(np.float64), loss, [(i, kind, int(k)) for k in picks])
+                                                 t.astype(np.float64), loss, [(i, kind, int(k)) for k in picks],
+                                                 settings=settings)
             scale = max(float(np.abs(g).max()), 1e-12)
             np.testing.assert_allclose(flat[picks], fd, rtol=GRAD_RTOL * 5, atol=GRAD_ATOL_SCALE * 5 * scale,
                                        err_msg=f"layer {i} {kind}: analytic vs finite differences")

@@ -109,7 +109,7 @@ def test_fused_and_generic_losses_agree(lib: ctypes.CDLL, loss: catalogue.Loss) 
     if link.elementwise:
         lib.w_act_backward(data, ACTS.index(link.name), act_params(link), g, zo, yo, out, z.size, 0)
     else:
-        lib.w_softmax_backward(data, g, yo, out, *z.shape, 0)
+        lib.w_row_backward(data, ACTS.index(link.name), g, yo, out, *z.shape, 0)
     _close(a.get(out, z.shape), g_z, 1e-4, 1e-6)
 
 
@@ -120,9 +120,11 @@ def test_losses_extreme_inputs_stay_finite(lib: ctypes.CDLL) -> None:
         t = LOSS_TARGETS[loss.targets](_rng("extreme", loss.name), z.shape)
         for fused in (False, True):
             value, grad = _run_loss(lib, loss, fused, z, y, t)
+            want_value, want_grad = LOSS_REFS[loss.name][1](z, t)
+            if not abs(want_value) < float(np.finfo(np.float32).max) / z.size:  # poisson_nll's exp(1000): not finite
+                continue
             assert math.isfinite(value) and np.isfinite(grad).all(), (loss.name, fused, value, grad)
             if fused:
-                want_value, want_grad = LOSS_REFS[loss.name][1](z, t)
                 assert value == pytest.approx(want_value, rel=1e-5)
                 _close(grad, want_grad, 1e-5, 1e-6)
 
@@ -271,26 +273,4 @@ def test_optimizers_match_torch(lib: ctypes.CDLL, case: tuple[catalogue.Optimize
     assert np.abs(got - want).max() <= 1e-5 * scale, (np.abs(got - want).max() / scale)
 
 
-def test_losses_match_torch(lib: ctypes.CDLL) -> None:
-    """Loss values and gradients of torch's MSELoss / BCELoss / CrossEntropy, when torch is installed."""
-    torch = pytest.importorskip("torch")
-    fns = {"mse": lambda y, z, t: torch.nn.functional.mse_loss(y, t),
-           "bce": lambda y, z, t: torch.nn.functional.binary_cross_entropy(y, t),
-           "cce": lambda y, z, t: -(t * torch.log_softmax(z, dim=1)).sum(dim=1).mean()}
-    for loss in CAT.losses:
-        if loss.name not in fns:
-            pytest.fail(f"add the torch loss for {loss.name}")
-        z, _, t = _loss_inputs(loss, (9, 4), "torch")
-        zt = torch.tensor(z.astype(np.float32), requires_grad=True)
-        link = {"identity": lambda v: v, "sigmoid": torch.sigmoid, "softmax": lambda v: torch.softmax(v, dim=1)}
-        yt = link[loss.link](zt)
-        yt.retain_grad()
-        value = fns[loss.name](yt, zt, torch.tensor(t.astype(np.float32)))
-        value.backward()
-        v_fused, g_z = _run_loss(lib, loss, True, z, yt.detach().numpy().astype(np.float64), t)
-        assert v_fused == pytest.approx(value.item(), rel=1e-4)
-        _close(g_z, zt.grad.numpy(), 1e-4, 1e-6)
-        if loss.name != "cce":  # torch has no probability-input CCE; the generic dL/dy is checked above
-            v_generic, g_y = _run_loss(lib, loss, False, z, yt.detach().numpy().astype(np.float64), t)
-            assert v_generic == pytest.approx(value.item(), rel=1e-4)
-            _close(g_y, yt.grad.numpy(), 1e-4, 1e-6)
+# Every loss against torch, with its parameters and reductions: tests/test_losses.py.

@@ -62,6 +62,15 @@ class Tolerance:
 # Push-constant float slots that carry an activation's parameters (ACT_P0..) in every kernel family that
 # applies one: an entry may declare at most this many `params`.
 ACT_PARAM_SLOTS = 4
+# Push-constant float slots of a loss's parameters (LOSS_P0..): huber's delta, cce's label_smoothing, ...
+LOSS_PARAM_SLOTS = 4
+# The variables loss expressions read besides their params: output, target, pre-activation, the row's
+# log-sum-exp of z, and the row width as a float (label smoothing's eps / C).
+LOSS_VARIABLES = {"y", "t", "z", "lse", "cols"}
+# Row sums a loss may declare (losses.yaml `row`: dot products and norms of each row, for cosine losses).
+LOSS_ROW_SUMS = 4
+# What a loss's targets are (losses.yaml `targets`); core/validate.cpp check_targets enforces each.
+TARGET_KINDS = ("real", "probability", "distribution", "sign", "nonnegative")
 # Names a parameter may not take: the expression variables, and words GLSL or C++ reserve or define as built-in
 # functions (parameters become local variables of the generated functions).
 _RESERVED_PARAMS = {
@@ -117,6 +126,9 @@ class Loss:
     fused_grad: str
     targets: str
     tolerance: Tolerance
+    params: dict[str, float] = field(default_factory=dict)  # in spec order: parameter k in slot LOSS_P<k>
+    torch: str = ""
+    row: dict[str, str] = field(default_factory=dict)  # row sum name -> per-element term (losses.yaml `row`)
 
     @property
     def enum_name(self) -> str:
@@ -466,6 +478,19 @@ def _kink(e: _Entry, value: Any, params: set[str]) -> str:
     return value
 
 
+def _params(e: _Entry, slots: int, kind: str, variables: set[str]) -> dict[str, float]:
+    """An entry's `params`: name -> default, in spec order (parameter k travels in push-constant slot k)."""
+    raw = e.data.get("params", {})
+    if not isinstance(raw, dict) or len(raw) > slots:
+        raise e.fail("params", f"expected a map name -> default of at most {slots} parameters (the kernel ABI's "
+                               f"{kind} slots)")
+    for k in raw:
+        if not isinstance(k, str) or not _NAME.match(k) or k in _RESERVED_PARAMS | variables or k.startswith("lk_"):
+            raise e.fail("params", f"bad parameter name {k!r}: expected snake_case, not {', '.join(sorted(variables))}"
+                                   ", lk_* or a word GLSL or C++ reserve")
+    return {k: e.number(v, "params") for k, v in raw.items()}
+
+
 def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
     result = []
     entries = _entries(path, "activations")
@@ -480,15 +505,7 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
                                                               "accurate_to"})
         else:
             e.check_keys({"name", "doc", "elementwise"}, {"aliases", "torch", "log"})
-        params_raw = e.data.get("params", {})
-        if not isinstance(params_raw, dict) or len(params_raw) > ACT_PARAM_SLOTS:
-            raise e.fail("params", f"expected a map name -> default of at most {ACT_PARAM_SLOTS} parameters (the "
-                                   "kernel ABI's activation slots, ACT_PARAM_SLOTS in kernels.py)")
-        for k in params_raw:
-            if not isinstance(k, str) or not _NAME.match(k) or k in _RESERVED_PARAMS or k.startswith("lk_"):
-                raise e.fail("params", f"bad parameter name {k!r}: expected snake_case, not x, y, lk_* or a word "
-                                       "GLSL or C++ reserve")
-        params = {k: e.number(v, "params") for k, v in params_raw.items()}
+        params = _params(e, ACT_PARAM_SLOTS, "activation", {"x", "y"})
         aliases_raw = e.data.get("aliases", [])
         if not isinstance(aliases_raw, list) or not all(isinstance(a, str) and _NAME.match(a) for a in aliases_raw):
             raise e.fail("aliases", "expected a list of snake_case names")
@@ -527,20 +544,47 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
     return result
 
 
+def _row_sums(e: _Entry, variables: set[str], helpers: dict[str, int]) -> dict[str, str]:
+    """An entry's `row`: name -> per-element term, summed over each row before the elements are visited."""
+    raw = e.data.get("row", {})
+    if not isinstance(raw, dict) or len(raw) > LOSS_ROW_SUMS:
+        raise e.fail("row", f"expected a map name -> expression of at most {LOSS_ROW_SUMS} row sums")
+    out = {}
+    for name, expr in raw.items():
+        if (not isinstance(name, str) or not _NAME.match(name) or name in variables | _RESERVED_PARAMS | {"z", "lse"}
+                or name.startswith("lk_")):
+            raise e.fail("row", f"bad row sum name {name!r}: expected a new snake_case name (not a variable or "
+                                "parameter)")
+        if not isinstance(expr, str):
+            raise e.fail("row", f"row sum {name!r}: expected an expression string")
+        try:
+            check_expression(expr, variables, helpers)
+        except ValueError as err:
+            raise e.fail("row", f"row sum {name!r}: {err}") from None
+        out[name] = expr.strip()
+    return out
+
+
 def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) -> list[Loss]:
     result = []
     names = {a.name for a in activations}
     for e in _entries(path, "losses"):
         e.check_keys({"name", "doc", "link", "normalizer", "value", "grad", "fused_value", "fused_grad", "targets",
-                      "tolerance"}, set())
+                      "tolerance"}, {"params", "torch", "row"})
         if e.data["link"] not in names:
             raise e.fail("link", f"unknown activation {e.data['link']!r} (known: {', '.join(sorted(names))})")
-        generic, fused = {"y", "t"}, {"z", "y", "t", "lse"}
+        params = _params(e, LOSS_PARAM_SLOTS, "loss", LOSS_VARIABLES | {"reduction"})
+        row = _row_sums(e, {"y", "t", "cols", *params}, helpers)
+        generic = {"y", "t", "cols", *params, *row}
+        fused = {"z", "lse", *generic}
+        torch = e.data.get("torch", "")
+        if not isinstance(torch, str):
+            raise e.fail("torch", "expected a string")
         result.append(Loss(
             e.name, e.text("doc"), e.data["link"], e.choice("normalizer", ("elements", "rows")),
             e.expression("value", generic, helpers), e.expression("grad", generic, helpers),
             e.expression("fused_value", fused, helpers), e.expression("fused_grad", fused, helpers),
-            e.choice("targets", ("real", "probability", "distribution")), e.tolerance("tolerance")))
+            e.choice("targets", TARGET_KINDS), e.tolerance("tolerance"), params, torch, row))
     return result
 
 

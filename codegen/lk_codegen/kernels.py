@@ -46,6 +46,8 @@ GEMM_TILES = ((64, ""), (128, "_t128"))
 # Parameter k of an entry (spec order) travels in act_p<k>; an activation function reads only its own, so a
 # family pays nothing for the slots its activation leaves unused.
 ACT_SLOTS = tuple(f"act_p{k}" for k in range(catalogue.ACT_PARAM_SLOTS))
+# Float push slots of a loss's parameters (loss_p0, ...): parameter k of a losses.yaml entry in loss_p<k>.
+LOSS_SLOTS = tuple(f"loss_p{k}" for k in range(catalogue.LOSS_PARAM_SLOTS))
 assert len(GEMM_TILES) == 2, "the variant lookups take `bool big`: exactly a small and a big tile"
 
 
@@ -91,7 +93,8 @@ def families(cat: Catalogue) -> dict[str, Family]:
                         "accumulate"), ACT_SLOTS, (16, 16, 1)),
         Family("act_forward", ("x_off", "y_off", "count"), ACT_SLOTS),
         Family("softmax_rows", ("z_off", "y_off", "rows", "cols"), (), (64, 1, 1)),
-        Family("loss", ("y_off", "z_off", "t_off", "g_off", "loss_off", "rows", "cols")),
+        # reduce_sum: 1 for reduction 'sum' (normaliser 1), 0 for the entry's mean (`normalizer`).
+        Family("loss", ("y_off", "z_off", "t_off", "g_off", "loss_off", "rows", "cols", "reduce_sum"), LOSS_SLOTS),
         Family("act_backward", ("g_off", "z_off", "y_off", "out_off", "count", "accumulate"), ACT_SLOTS),
         Family("softmax_backward", ("g_off", "y_off", "out_off", "rows", "cols", "accumulate"), (), (64, 1, 1)),
         Family("bias_grad", ("g_off", "db_off", "rows", "cols", "accumulate"), (), (64, 1, 1)),
@@ -245,6 +248,7 @@ def render(cat: Catalogue) -> dict[str, str]:
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
         "gemm_tiles": [tile for tile, _ in GEMM_TILES], "act_slots": catalogue.ACT_PARAM_SLOTS,
+        "loss_slots": catalogue.LOSS_PARAM_SLOTS,
         "max_carried": max([len(o.carried) for o in cat.optimizers] + [1]),
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}

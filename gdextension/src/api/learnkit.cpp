@@ -6,6 +6,7 @@
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/factories.hpp"
+#include "api/loss_settings.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -133,6 +134,8 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
             Loss l;
             ok = loss_from_name(v.as_string().utf8(), &l);
             if (ok) t->loss = l;
+        } else if (k == "loss_settings" && type == GDEXTENSION_VARIANT_TYPE_DICTIONARY) {
+            t->loss_settings = v.as_dictionary();  // checked below, once `loss` is known (and again when used)
         } else if (k == "optimizer" && is_str) {
             Optimizer o;
             ok = optimizer_from_name(v.as_string().utf8(), &o);
@@ -168,12 +171,18 @@ ExtRef<LKTrainer> LearnKit::trainer(const ExtRef<LKNetwork>& network, const gd::
         }
         if (!ok) {
             push_error(where, str("option \"", key.describe(), "\" = ", v.describe(),
-                                  " is not valid: expected loss (\"mse\"/\"bce\"/\"cce\"), optimizer (", optimizer_names(), " "
+                                  " is not valid: expected loss (", loss_names(), "), loss_settings (Dictionary), optimizer (", optimizer_names(), " "
                                   "or LKOptimizer), schedule (LKSchedule), learning_rate (> 0), epochs, batch_size "
                                   "(int > 0), seed (int), device (\"auto\"/\"gpu\"/\"cpu\"), shuffle (bool), "
                                   "clip_norm (>= 0), no_decay_on_bias_and_norm (bool)"));
             return {};
         }
+    }
+    LossSetup setup;
+    const std::string bad_loss = loss_setup(t->loss, t->loss_settings, &setup);
+    if (!bad_loss.empty()) {
+        push_error(where, bad_loss);
+        return {};
     }
     return t;
 }

@@ -7,6 +7,7 @@
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/float_checks.hpp"
+#include "api/loss_settings.hpp"
 #include "core/validate.hpp"
 #include "glue.hpp"
 #include "godot/log.hpp"
@@ -91,6 +92,16 @@ void LKTrainer::set_loss(const gd::String& value) {
         return;
     }
     loss = l;
+}
+
+void LKTrainer::set_loss_settings(const gd::Dictionary& value) {
+    LossSetup setup;
+    const std::string e = loss_setup(loss, value, &setup);
+    if (!e.empty()) {
+        push_error("LKTrainer.loss_settings", e);
+        return;
+    }
+    loss_settings = value;  // shared, as Godot passes dictionaries: checked again when used (config)
 }
 
 void LKTrainer::set_optimizer(const ExtRef<LKOptimizer>& value) {
@@ -201,7 +212,11 @@ bool LKTrainer::config(TrainConfig* cfg, const char* where) const {
         cfg->hyper = optimizer->hyper;
         cfg->clip_norm = to_f32(optimizer->clip_norm);
     }
-    cfg->loss = loss;
+    const std::string bad_loss = loss_setup(loss, loss_settings, &cfg->loss);
+    if (!bad_loss.empty()) {  // settings of another loss, left from before `loss` changed
+        push_error(where, bad_loss);
+        return false;
+    }
     cfg->learning_rate = to_f32(schedule && schedule->lr_max > 0.0 ? schedule->lr_max : get_learning_rate());
     if (schedule) cfg->schedule = schedule->schedule;
     cfg->param_groups = param_groups;
@@ -346,7 +361,7 @@ gd::Dictionary LKTrainer::compute_gradients(const gd::Array& inputs, const gd::A
     if (!backend) return gd::Dictionary();
     float value = NAN;
     std::string err;
-    if (!trainer_.gradients(network->net, X.data(), T.data(), rows, loss, *backend, &value, &grads, &err,
+    if (!trainer_.gradients(network->net, X.data(), T.data(), rows, cfg.loss, *backend, &value, &grads, &err,
                             cfg.seed)) {
         push_error(where, err);
         return gd::Dictionary();

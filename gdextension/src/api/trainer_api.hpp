@@ -86,6 +86,10 @@ public:
 
     gd::String get_loss() const { return gd::String(loss_info(loss).name); }
     void set_loss(const gd::String& value);
+    // The loss's parameters by name plus "reduction" (api/loss_settings.hpp); checked when set and when used.
+    gd::Dictionary loss_settings;
+    gd::Dictionary get_loss_settings() const { return loss_settings; }
+    void set_loss_settings(const gd::Dictionary& value);
     ExtRef<LKOptimizer> get_optimizer() const { return optimizer; }
     void set_optimizer(const ExtRef<LKOptimizer>& value);
     // Unset (until set here or in LearnKit.trainer's options): the optimizer's own lr (its spec default).

@@ -112,10 +112,14 @@ KernelCall row_forward(Activation act, uint32_t z_off, uint32_t y_off, uint32_t 
     return call;
 }
 
-KernelCall loss(Loss loss, bool fused, uint32_t y_off, uint32_t z_off, uint32_t t_off, uint32_t g_off,
+KernelCall loss(const LossSetup& loss, bool fused, uint32_t y_off, uint32_t z_off, uint32_t t_off, uint32_t g_off,
                 uint32_t loss_off, uint32_t rows, uint32_t cols) {
     namespace s = slot::loss;
-    KernelCall call = make(loss_variant(loss, fused), 1);  // ONE workgroup: the mean is reduced in it
+    KernelCall call = make(loss_variant(loss.kind, fused), 1);  // ONE workgroup: the mean is reduced in it
+    call.push.u[s::REDUCE_SUM] = loss.sum ? 1u : 0u;
+    for (int k = 0; k < LOSS_PARAM_SLOTS; ++k) {
+        call.push.f[s::LOSS_P0 + uint32_t(k)] = loss.params.p[k];
+    }
     call.push.u[s::Y_OFF] = y_off;
     call.push.u[s::Z_OFF] = z_off;
     call.push.u[s::T_OFF] = t_off;

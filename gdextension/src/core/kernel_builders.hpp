@@ -37,9 +37,10 @@ KernelCall act_forward(Activation act, const ActParams& params, uint32_t x_off, 
 KernelCall row_forward(Activation act, uint32_t z_off, uint32_t y_off, uint32_t rows, uint32_t cols);
 // row_forward(SOFTMAX, ...).
 KernelCall softmax_rows(uint32_t z_off, uint32_t y_off, uint32_t rows, uint32_t cols);
-// Mean loss into arena[loss_off]; gradient into g (overwritten): dL/dy, or dL/dz when fused (valid only when
-// the output is loss_info(loss).fused_activation of z; z_off is read only when fused). g_off may equal y_off.
-KernelCall loss(Loss loss, bool fused, uint32_t y_off, uint32_t z_off, uint32_t t_off, uint32_t g_off,
+// Mean (loss.sum: summed) loss into arena[loss_off]; gradient into g (overwritten): dL/dy, or dL/dz when fused
+// (valid only when the output is loss_info(loss.kind).fused_activation of z; z_off is read only when fused).
+// g_off may equal y_off. loss.params travel in the float slots LOSS_P0..
+KernelCall loss(const LossSetup& loss, bool fused, uint32_t y_off, uint32_t z_off, uint32_t t_off, uint32_t g_off,
                 uint32_t loss_off, uint32_t rows, uint32_t cols);
 // out[i] (+)= g[i] * act'(z[i], y[i]) for i < count (out_off may equal g_off when !accumulate).
 KernelCall act_backward(Activation act, const ActParams& params, uint32_t g_off, uint32_t z_off, uint32_t y_off,

@@ -57,7 +57,7 @@ int plan_loss(const Model& m, const ArenaLayout& L, const StepPlan& step, std::v
     const TensorId o = m.output();
     const uint32_t out_w = m.output_width();
     const int p = m.tensor(o).producer;
-    const Activation link = loss_info(step.loss).fused_activation;
+    const Activation link = loss_info(step.loss.kind).fused_activation;
     Activation act;
     ActParams params;
     const bool is_act = p >= 0 && m.op(size_t(p)).activation(&act, &params);

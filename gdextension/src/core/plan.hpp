@@ -17,7 +17,7 @@ struct StepPlan {
     uint32_t rows = 0;            // rows of this batch, <= layout batch rows (the last batch may be short)
     bool gather = false;          // true: copy the batch from data_x/data_t through the permutation region
     uint32_t perm_start = 0;      // first permutation index of this batch (gather only)
-    Loss loss = Loss::MSE;
+    LossSetup loss = Loss::MSE;   // the loss with its parameters and reduction
     uint32_t loss_slot = 0;       // the mean loss is written to layout.loss + loss_slot
     // Fused: the loss kernel returns dL/dz directly when the output is the loss's natural partner applied to z
     // (softmax+cce, sigmoid+bce, identity+mse): one kernel, and numerically stable (log-sum-exp on z).

@@ -25,11 +25,11 @@ bool fail(std::string* err, const std::string& message) {
 }
 
 // Everything a training-type call checks before touching the backend: the network, X and T.
-std::string check_batch(const Model& net, const float* X, const float* T, size_t rows, Loss loss) {
+std::string check_batch(const Model& net, const float* X, const float* T, size_t rows, const LossSetup& loss) {
     std::string e = net.validate();
     if (e.empty()) e = check_matrix("X", X, X ? rows * net.input_width() : 0, rows, net.input_width());
     if (e.empty()) e = check_matrix("targets", T, T ? rows * net.output_width() : 0, rows, net.output_width());
-    if (e.empty()) e = check_targets(loss, T, rows, net.output_width());
+    if (e.empty()) e = check_targets(loss.kind, T, rows, net.output_width());
     if (e.empty() && rows > UINT32_MAX / 2) e = "too many rows: " + std::to_string(rows);
     if (e.empty() && net.param_count() == 0) e = "the model has no trainable parameters";
     return e;
@@ -413,7 +413,8 @@ bool Session::step(Model& net, const float* X, const float* T, size_t rows, cons
     return true;
 }
 
-bool Session::gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
+bool Session::gradients(Model& net, const float* X, const float* T, size_t rows, const LossSetup& loss,
+                        Backend& backend,
                         float* loss_value, std::vector<float>* grads, std::string* err, uint64_t seed) {
     std::string e = check_batch(net, X, T, rows, loss);
     if (!e.empty()) return fail(err, e);

@@ -38,7 +38,7 @@ struct ParamGroup {
 };
 
 struct TrainConfig {
-    Loss loss = Loss::MSE;
+    LossSetup loss = Loss::MSE;  // the loss, its parameters and reduction
     Optimizer optimizer = Optimizer::ADAM;
     // The optimizer's hyperparameters (kernels/optimizer_host.hpp names them). lr and max_norm are overwritten
     // for every step from learning_rate + schedule and clip_norm; weight_decay per parameter group.
@@ -128,7 +128,8 @@ public:
               float* loss, std::string* err);
     // Forward + backward without an update: the mean loss and dL/dparams in Model::params() layout. seed: the
     // trainer's (TrainConfig::seed), so that dropout draws the masks the next step() with it would draw.
-    bool gradients(Model& net, const float* X, const float* T, size_t rows, Loss loss, Backend& backend,
+    bool gradients(Model& net, const float* X, const float* T, size_t rows, const LossSetup& loss,
+                   Backend& backend,
                    float* loss_value, std::vector<float>* grads, std::string* err, uint64_t seed = 0);
     // Forward only (eval mode), in chunks so device memory stays bounded; Y gets rows x output_width values.
     // With `tensors`: also every tensor's values, rows x its size each, indexed by tensor id (for views that

@@ -47,21 +47,24 @@ std::string check_matrix(const std::string& what, const float* values, size_t n,
     return check_finite(what, values, n, width);
 }
 
+// Each loss's target domain is its losses.yaml `targets` kind (LossInfo::targets).
 std::string check_targets(Loss loss, const float* T, size_t rows, size_t width) {
-    const std::string name = loss_info(loss).name;
+    const LossInfo& info = loss_info(loss);
+    const std::string name = info.name, kind = info.targets;
     for (size_t r = 0; r < rows; ++r) {
         double sum = 0.0;
         for (size_t c = 0; c < width; ++c) {
             const float t = T[r * width + c];
-            if ((loss == Loss::BCE && (t < 0.0f || t > 1.0f)) || (loss == Loss::CCE && t < 0.0f)) {
-                return position("targets", r * width + c, width) + " is " + num(t) + "; " + name +
-                       (loss == Loss::BCE ? " targets must be in [0, 1]" : " targets must be >= 0");
-            }
+            const char* need = nullptr;
+            if (kind == "probability" && (t < 0.0f || t > 1.0f)) need = " targets must be in [0, 1]";
+            if ((kind == "distribution" || kind == "nonnegative") && t < 0.0f) need = " targets must be >= 0";
+            if (kind == "sign" && t != 1.0f && t != -1.0f) need = " targets must be -1 or 1";
+            if (need) return position("targets", r * width + c, width) + " is " + num(t) + "; " + name + need;
             sum += t;
         }
-        if (loss == Loss::CCE && std::fabs(sum - 1.0) > 1e-3) {
-            return "targets row " + std::to_string(r) + " sums to " + num(sum) +
-                   "; cce targets must be distributions summing to 1 (one-hot rows for class labels)";
+        if (kind == "distribution" && std::fabs(sum - 1.0) > 1e-3) {
+            return "targets row " + std::to_string(r) + " sums to " + num(sum) + "; " + name +
+                   " targets must be distributions summing to 1 (one-hot rows for class labels)";
         }
     }
     return "";
@@ -84,7 +87,14 @@ void one_hot(const int64_t* labels, size_t n, uint32_t classes, std::vector<floa
 }
 
 std::string check_config(const TrainConfig& cfg, bool for_fit) {
-    if (int(cfg.loss) >= LOSS_COUNT) return "unknown loss id " + std::to_string(int(cfg.loss));
+    if (int(cfg.loss.kind) >= LOSS_COUNT) return "unknown loss id " + std::to_string(int(cfg.loss.kind));
+    const LossInfo& li = loss_info(cfg.loss.kind);
+    for (int k = 0; k < li.param_count; ++k) {
+        if (!std::isfinite(cfg.loss.params.p[k])) {
+            return std::string(li.name) + " setting " + li.param_names[k] + " is " + num(cfg.loss.params.p[k]) +
+                   "; expected a finite number";
+        }
+    }
     if (int(cfg.optimizer) >= OPTIMIZER_COUNT) {
         return "unknown optimizer id " + std::to_string(int(cfg.optimizer));
     }

@@ -170,6 +170,35 @@ static func trainer_unknown_optimizer(c: Dictionary) -> Dictionary:
 	return describe(LearnKit.trainer(_net(c), {"optimizer": "rmsprop_ish"}))
 
 
+static func trainer_unknown_loss_setting(c: Dictionary) -> Dictionary:
+	return describe(LearnKit.trainer(_net(c), {"loss": "huber", "loss_settings": {"delt": 2.0}}))
+
+
+static func trainer_bad_reduction(c: Dictionary) -> Dictionary:
+	return describe(LearnKit.trainer(_net(c), {"loss": "mse", "loss_settings": {"reduction": "batchmean"}}))
+
+
+static func loss_settings_unknown_property(c: Dictionary) -> Dictionary:
+	var trainer := LearnKit.trainer(_net(c), {"loss": "mse"})
+	trainer.loss_settings = {"margin": 2.0}
+	return describe(trainer.loss_settings)
+
+
+## Settings left from another loss: refused when used, naming the setting and the loss.
+static func fit_settings_of_another_loss(c: Dictionary) -> Dictionary:
+	var net := _net(c)
+	var trainer := LearnKit.trainer(net, {"device": c.get("device", "auto"), "loss": "huber",
+			"loss_settings": {"delta": 2.0}})
+	trainer.loss = "mse"
+	return _after(net, _params(net), trainer.fit(_x(3), _t(3)))
+
+
+static func fit_hinge_needs_sign_targets(c: Dictionary) -> Dictionary:
+	var net := _net(c)
+	var trainer := LearnKit.trainer(net, {"device": c.get("device", "auto"), "loss": "hinge"})
+	return _after(net, _params(net), trainer.fit(_x(3), _t(3)))
+
+
 static func trainer_negative_epochs(c: Dictionary) -> Dictionary:
 	return describe(LearnKit.trainer(_net(c), {"epochs": -7}))
 

@@ -37,6 +37,8 @@ static func trainer(net: LKNetwork, c: Dictionary) -> LKTrainer:
 	if c.has("learning_rate"):
 		options["learning_rate"] = float(c.learning_rate)
 	var t := LearnKit.trainer(net, options)
+	if c.has("loss_settings"):
+		t.loss_settings = c.loss_settings
 	if c.has("schedule"):
 		t.schedule = schedule(c.schedule)
 	for group: Array in c.get("param_groups", []):

@@ -119,6 +119,8 @@ static func trainer(net: LKNetwork, c: Dictionary) -> LKTrainer:
 	}
 	if c.has("schedule"):
 		options["schedule"] = schedule(c.schedule)
+	if c.has("loss_settings"):
+		options["loss_settings"] = c.loss_settings
 	return LearnKit.trainer(net, options)
 
 
