@@ -7,6 +7,8 @@
 
 namespace lk::api {
 
+class LKTrainingJob;
+
 class LKOptimizer : public ExtensionObject {
 public:
     static constexpr const char* CLASS_NAME = "LKOptimizer";
@@ -127,6 +129,8 @@ public:
 
     double train(const gd::Array& inputs, const gd::Array& targets);
     ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets);
+    // fit() on a worker thread: returns at once (null on bad input or while another call runs).
+    ExtRef<LKTrainingJob> fit_async(const gd::Array& inputs, const gd::Array& targets);
     ExtRef<LKHistory> fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows);
     double step(const gd::Array& inputs, const gd::Array& targets);
     gd::Dictionary compute_gradients(const gd::Array& inputs, const gd::Array& targets);
