@@ -6,7 +6,10 @@ Frames keep coming (at least 90% of an idle run's count over the same time, on t
 model is bit for bit the synchronous fit's (same seed); epoch_completed, progress and finished arrive on the main
 thread, in order; a second call while the job runs is refused with an error that names fit_async; predicting
 meanwhile sees the parameters from before the fit; cancel() stops within one epoch and leaves the model of the
-completed epochs; dropping a running job cancels it; quitting with a job running exits cleanly."""
+completed epochs; dropping a running job cancels it; quitting with a job running exits cleanly.
+
+Frame-budgeted training: train_for(8 ms) once a frame runs whole epochs within the budget (about: the epoch that
+would overrun it is not started) and, over as many calls as it takes, gives the synchronous fit's numbers."""
 
 from __future__ import annotations
 
@@ -87,6 +90,18 @@ def test_cancel_stops_within_one_epoch_at_the_last_completed_epoch(run: dict) ->
 
 def test_dropping_a_running_job_cancels_it(run: dict) -> None:
     assert run["dropped_free_after"]
+
+
+def test_train_for_keeps_to_its_budget_and_equals_fit(run: dict) -> None:
+    calls = np.array(run["budget_call_ms"])
+    epoch_ms = run["sync_ms"] / run["epochs"]
+    assert len(calls) >= 10
+    # Mostly within the budget; at least one epoch always runs, and this 2-core machine is shared.
+    assert np.median(calls) <= 8.0 + 2 * epoch_ms + 4.0, (np.median(calls), epoch_ms)
+    assert len(run["budget_loss"]) == run["epochs"]
+    np.testing.assert_allclose(run["budget_loss"], run["sync_loss"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(run["budget_params"], run["sync_params"], rtol=1e-6, atol=1e-7)
+    assert run["budget_past_end_epochs"] == 0
 
 
 @pytest.mark.parametrize("backend", ["cpu", "gpu"])

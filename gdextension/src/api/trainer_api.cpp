@@ -7,7 +7,7 @@
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/float_checks.hpp"
-#include "api/training_job.hpp"
+#include "api/trainer_calls.hpp"
 #include "core/validate.hpp"
 #include "glue.hpp"
 #include "godot/log.hpp"
@@ -111,40 +111,6 @@ void LKTrainer::set_device(const gd::String& value) {
     device = d;
 }
 
-namespace {
-// One call at a time per trainer, and one training call at a time per network: a second one (from another
-// thread, or from an epoch_completed handler of a running fit()) is refused, never run on shared memory.
-class CallGuard {
-public:
-    CallGuard(Session& session, Model* model, const char* where) : session_(session), model_(model) {
-        if (!session_.try_enter()) {
-            push_error(where, "this trainer is already running a call (an LKTrainingJob of its fit_async() that is not "
-                              "finished: await job.finished or cancel() it; a call on another thread; or this is a "
-                              "signal handler of its own fit()): one call at a time per trainer");
-            return;
-        }
-        entered_ = true;
-        if (model_ && !model_->begin_training()) {
-            push_error(where, "the network is already being trained by another call (another trainer's fit_async() "
-                              "job or thread, or a signal handler of its fit()): one training call at a time per "
-                              "network");
-            model_ = nullptr;
-            return;
-        }
-        ok_ = true;
-    }
-    ~CallGuard() {
-        if (model_ && ok_) model_->end_training();
-        if (entered_) session_.leave();
-    }
-    bool ok() const { return ok_; }
-
-private:
-    Session& session_;
-    Model* model_;
-    bool entered_ = false, ok_ = false;
-};
-}  // namespace
 
 double LKTrainer::get_learning_rate() const {
     if (learning_rate_set || !optimizer) return learning_rate;
@@ -251,15 +217,6 @@ Backend* LKTrainer::backend_for(size_t batch_rows, const char* where) {
                           trainer_);
 }
 
-namespace {
-void warn_nonfinite(const FitResult& r, const char* where) {
-    if (r.nonfinite_epoch >= 0) {  // never silent: the numbers after this point are NaN or Inf
-        push_warning(where, str("the loss became NaN or infinite in epoch ", r.nonfinite_epoch, ", step ",
-                                r.nonfinite_step, " (", r.stopped ? "training stopped there" : "training went on",
-                                "): lower the learning rate or weight decay, check the data's scale, or set clip_norm"));
-    }
-}
-}  // namespace
 
 ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows,
                                      const char* where) {
@@ -292,44 +249,6 @@ ExtRef<LKHistory> LKTrainer::fit(const gd::Array& inputs, const gd::Array& targe
     TrainConfig cfg;
     if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return {};
     return run_fit(X, T, rows, where);
-}
-
-ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Array& targets) {
-    const char* where = "LKTrainer.fit_async";
-    auto X = std::make_shared<std::vector<float>>(), T = std::make_shared<std::vector<float>>();
-    size_t rows = 0;
-    TrainConfig cfg;
-    if (!config(&cfg, where) || !read_data(inputs, targets, X.get(), T.get(), &rows, where)) return {};
-    // Taken here, released by the worker before `finished` is emitted: a second call is refused at once.
-    auto guard = std::make_shared<CallGuard>(trainer_, &network->net, where);
-    if (!guard->ok()) return {};
-    Backend* backend = backend_for(std::min<size_t>(rows, size_t(cfg.batch_size)), where);
-    if (!backend) return {};
-    // One epoch per GPU submit, so that cancel() stops after the epoch it lands in (the CPU runs one epoch per
-    // chunk anyway). The numbers are those of fit(); the cost is one submit and readback per epoch instead of
-    // one per >= 64 steps.
-    cfg.min_steps_per_submit = 1;
-    ExtRef<LKTrainingJob> job = ExtRef<LKTrainingJob>::create();
-    ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
-    if (!job || !history) return {};
-    Session* session = &trainer_;
-    Model* net = &network->net;
-    LKHistory* h = history.get();
-    job->start(ExtRef<LKTrainer>::from_object(owner()), network, history, cfg.epochs,
-               [=](LKTrainingJob& self) mutable {
-                   FitHooks hooks;
-                   hooks.on_epoch = [&self](int epoch, float loss) { self.epoch_done(epoch, loss); };
-                   hooks.should_stop = [&self] { return self.cancel_requested(); };
-                   std::string err;
-                   const bool ok = session->fit(*net, X->data(), T->data(), rows, cfg, *backend, &h->result, &err,
-                                                hooks);
-                   if (!ok) push_error(where, err);
-                   if (ok) warn_nonfinite(h->result, where);
-                   if (ok) note_used(*backend);
-                   guard.reset();
-                   self.finish(ok, ok && h->result.stopped && self.cancel_requested());
-               });
-    return job;
 }
 
 ExtRef<LKHistory> LKTrainer::fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
