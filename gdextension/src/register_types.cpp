@@ -3,6 +3,7 @@
 // removes them again on shutdown.
 #include "gdx_interface.hpp"
 #include "api/backends.hpp"
+#include "api/training_job.hpp"
 #include "glue.hpp"
 
 namespace {
@@ -20,6 +21,8 @@ void initialize(void*, GDExtensionInitializationLevel level) {
 
 void deinitialize(void*, GDExtensionInitializationLevel level) {
     if (level != GDEXTENSION_INITIALIZATION_SCENE) return;
+    // Training threads stop first: they use the GPU device and the objects below (a job leaked at quit).
+    lk::api::LKTrainingJob::stop_all();
     // GPU resources go before the classes and the engine they live in (godot#71003).
     lk::api::shutdown_backends();
     lk::glue::unregister_classes();

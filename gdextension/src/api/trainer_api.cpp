@@ -8,6 +8,7 @@
 #include "api/convert.hpp"
 #include "api/float_checks.hpp"
 #include "api/loss_settings.hpp"
+#include "api/trainer_calls.hpp"
 #include "core/validate.hpp"
 #include "glue.hpp"
 #include "godot/log.hpp"
@@ -121,38 +122,6 @@ void LKTrainer::set_device(const gd::String& value) {
     device = d;
 }
 
-namespace {
-// One call at a time per trainer, and one training call at a time per network: a second one (from another
-// thread, or from an epoch_completed handler of a running fit()) is refused, never run on shared memory.
-class CallGuard {
-public:
-    CallGuard(Session& session, Model* model, const char* where) : session_(session), model_(model) {
-        if (!session_.try_enter()) {
-            push_error(where, "this trainer is already running a call (on another thread, or this is a signal handler "
-                              "of its own fit()): one call at a time per trainer");
-            return;
-        }
-        entered_ = true;
-        if (model_ && !model_->begin_training()) {
-            push_error(where, "the network is already being trained by another call (another trainer or thread, or "
-                              "a signal handler of its fit()): one training call at a time per network");
-            model_ = nullptr;
-            return;
-        }
-        ok_ = true;
-    }
-    ~CallGuard() {
-        if (model_ && ok_) model_->end_training();
-        if (entered_) session_.leave();
-    }
-    bool ok() const { return ok_; }
-
-private:
-    Session& session_;
-    Model* model_;
-    bool entered_ = false, ok_ = false;
-};
-}  // namespace
 
 double LKTrainer::get_learning_rate() const {
     if (learning_rate_set || !optimizer) return learning_rate;
@@ -263,6 +232,7 @@ Backend* LKTrainer::backend_for(size_t batch_rows, const char* where) {
                           trainer_);
 }
 
+
 ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows,
                                      const char* where) {
     TrainConfig cfg;
@@ -282,12 +252,7 @@ ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vec
         push_error(where, err);
         return {};
     }
-    const FitResult& r = history->result;
-    if (r.nonfinite_epoch >= 0) {  // never silent: the numbers after this point are NaN or Inf
-        push_warning(where, str("the loss became NaN or infinite in epoch ", r.nonfinite_epoch, ", step ",
-                                r.nonfinite_step, " (", r.stopped ? "training stopped there" : "training went on",
-                                "): lower the learning rate or weight decay, check the data's scale, or set clip_norm"));
-    }
+    warn_nonfinite(history->result, where);
     note_used(*backend);
     return history;
 }

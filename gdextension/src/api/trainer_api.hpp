@@ -7,6 +7,8 @@
 
 namespace lk::api {
 
+class LKTrainingJob;
+
 class LKOptimizer : public ExtensionObject {
 public:
     static constexpr const char* CLASS_NAME = "LKOptimizer";
@@ -131,6 +133,13 @@ public:
 
     double train(const gd::Array& inputs, const gd::Array& targets);
     ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets);
+    // fit() on a worker thread: returns at once (null on bad input or while another call runs).
+    ExtRef<LKTrainingJob> fit_async(const gd::Array& inputs, const gd::Array& targets);
+    // Whole epochs within a time budget, resuming at resume_epoch (see api.yaml).
+    ExtRef<LKHistory> train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms);
+    int64_t get_resume_epoch() const { return resume_epoch; }
+    void set_resume_epoch(int64_t v);
+    int64_t resume_epoch = 0;
     ExtRef<LKHistory> fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows);
     double step(const gd::Array& inputs, const gd::Array& targets);
     gd::Dictionary compute_gradients(const gd::Array& inputs, const gd::Array& targets);

@@ -280,6 +280,9 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     r.device = backend.device_name();
     std::string e = check_config(cfg, true);
     if (e.empty()) e = check_batch(net, X, T, rows, cfg.loss);
+    if (e.empty() && (cfg.first_epoch < 0 || cfg.first_epoch >= cfg.epochs)) {
+        e = "first_epoch must be in [0, epochs), got " + std::to_string(cfg.first_epoch);
+    }
     std::vector<UpdateRun> runs;
     if (e.empty()) e = plan_update_runs(net, cfg, &runs);
     if (!e.empty()) return fail(err, e);
@@ -311,7 +314,7 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     std::vector<float> losses(spec.loss_slots);
     // Read once, like cfg: an on_epoch hook may set them (LKTrainer.fusion) for the next call, not this one.
     const bool fused_loss = allow_fused_loss, op_fusion = allow_op_fusion;
-    int epoch = 0;
+    int epoch = cfg.first_epoch;
     while (epoch < cfg.epochs) {
         const uint32_t chunk = std::min<uint32_t>(per_chunk, uint32_t(cfg.epochs - epoch));
         for (uint32_t k = 0; k < chunk; ++k) fill_permutation(&perm[k * n], n, cfg.shuffle, cfg.seed, epoch + int(k));

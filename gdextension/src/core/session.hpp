@@ -49,6 +49,9 @@ struct TrainConfig {
     // Weight decay 0 on every "bias" and on the parameters of normalisation ops (before param_groups apply).
     bool no_decay_on_bias_and_norm = false;
     int epochs = 1;
+    // fit() runs epochs first_epoch..epochs-1, as the rest of a fit that was stopped there (shuffling and the
+    // schedule continue from it; the optimizer state persists anyway): LKTrainer.train_for() resumes this way.
+    int first_epoch = 0;
     int batch_size = 32;
     float clip_norm = 0.0f;  // clip the global gradient L2 norm to this; 0 = off
     uint64_t seed = 0;       // shuffling; each fit() replays the same permutation sequence for a seed

@@ -1,0 +1,167 @@
+#include "api/training_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "api/backends.hpp"
+#include "api/trainer_calls.hpp"
+#include "glue.hpp"
+
+namespace lk::api {
+
+namespace {
+std::mutex g_jobs_mutex;
+std::vector<LKTrainingJob*> g_jobs;  // started and not yet destroyed
+}  // namespace
+
+LKTrainingJob::~LKTrainingJob() {
+    stop_and_join();
+    std::lock_guard<std::mutex> lock(g_jobs_mutex);
+    g_jobs.erase(std::remove(g_jobs.begin(), g_jobs.end(), this), g_jobs.end());
+}
+
+void LKTrainingJob::stop_and_join() {
+    {
+        std::lock_guard<std::mutex> lock(emit_mutex_);
+        dying_ = true;
+    }
+    cancel_.store(true);
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void LKTrainingJob::stop_all() {
+    std::vector<LKTrainingJob*> jobs;
+    {
+        std::lock_guard<std::mutex> lock(g_jobs_mutex);
+        jobs = g_jobs;
+    }
+    // Jobs are destroyed on the main thread, which is the one running this: none goes away during the loop.
+    for (LKTrainingJob* job : jobs) job->stop_and_join();
+}
+
+void LKTrainingJob::start(const ExtRef<LKTrainer>& trainer, const ExtRef<LKNetwork>& network,
+                          const ExtRef<LKHistory>& history, int epochs, std::function<void(LKTrainingJob&)> work) {
+    trainer_ = trainer;
+    network_ = network;
+    history_ = history;
+    epochs_ = epochs;
+    {
+        std::lock_guard<std::mutex> lock(g_jobs_mutex);
+        g_jobs.push_back(this);
+    }
+    thread_ = std::thread([this, work = std::move(work)] { work(*this); });
+}
+
+void LKTrainingJob::epoch_done(int epoch, float loss) {
+    epoch_.store(epoch + 1);
+    std::lock_guard<std::mutex> lock(emit_mutex_);
+    if (dying_) return;
+    signals::LKTrainingJob_epoch_completed_deferred(owner(), int64_t(epoch), double(loss));
+    signals::LKTrainingJob_progress_deferred(owner(), double(epoch + 1) / double(std::max<int64_t>(epochs_, 1)));
+}
+
+void LKTrainingJob::finish(bool ok, bool cancelled) {
+    ok_ = ok;
+    cancelled_.store(cancelled, std::memory_order_release);
+    done_.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(emit_mutex_);
+    if (dying_) return;
+    signals::LKTrainingJob_finished_deferred(owner(), ok ? history_ : ExtRef<LKHistory>());
+}
+
+ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Array& targets) {
+    const char* where = "LKTrainer.fit_async";
+    auto X = std::make_shared<std::vector<float>>(), T = std::make_shared<std::vector<float>>();
+    size_t rows = 0;
+    TrainConfig cfg;
+    if (!config(&cfg, where) || !read_data(inputs, targets, X.get(), T.get(), &rows, where)) return {};
+    // Taken here, released by the worker before `finished` is emitted: a second call is refused at once.
+    auto guard = std::make_shared<CallGuard>(trainer_, &network->net, where);
+    if (!guard->ok()) return {};
+    Backend* backend = backend_for(std::min<size_t>(rows, size_t(cfg.batch_size)), where);
+    if (!backend) return {};
+    // One epoch per GPU submit, so that cancel() stops after the epoch it lands in (the CPU runs one epoch per
+    // chunk anyway). The numbers are those of fit(); the cost is one submit and readback per epoch instead of
+    // one per >= 64 steps.
+    cfg.min_steps_per_submit = 1;
+    ExtRef<LKTrainingJob> job = ExtRef<LKTrainingJob>::create();
+    ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
+    if (!job || !history) return {};
+    Session* session = &trainer_;
+    Model* net = &network->net;
+    LKHistory* h = history.get();
+    job->start(ExtRef<LKTrainer>::from_object(owner()), network, history, cfg.epochs,
+               [=](LKTrainingJob& self) mutable {
+                   FitHooks hooks;
+                   hooks.on_epoch = [&self](int epoch, float loss) { self.epoch_done(epoch, loss); };
+                   hooks.should_stop = [&self] { return self.cancel_requested(); };
+                   std::string err;
+                   const bool ok = session->fit(*net, X->data(), T->data(), rows, cfg, *backend, &h->result, &err,
+                                                hooks);
+                   if (!ok) push_error(where, err);
+                   if (ok) warn_nonfinite(h->result, where);
+                   if (ok) note_used(*backend);
+                   guard.reset();
+                   self.finish(ok, ok && h->result.stopped && self.cancel_requested());
+               });
+    return job;
+}
+
+void LKTrainer::set_resume_epoch(int64_t v) {
+    if (v < 0) {
+        push_error("LKTrainer.resume_epoch", str("resume_epoch is ", v, ": expected an epoch >= 0"));
+        return;
+    }
+    resume_epoch = v;
+}
+
+ExtRef<LKHistory> LKTrainer::train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms) {
+    const char* where = "LKTrainer.train_for";
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();  // the budget counts the data's conversion and upload too
+    std::vector<float> X, T;
+    size_t rows = 0;
+    TrainConfig cfg;
+    if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return {};
+    if (!(budget_ms > 0.0)) {
+        push_error(where, str("budget_ms is ", budget_ms, ": expected a positive number of milliseconds"));
+        return {};
+    }
+    if (schedule_needs_loss(cfg.schedule)) {  // its state (best loss, patience) lives inside one fit call
+        push_error(where, "a schedule that reads the loss (plateau) cannot be resumed across train_for() calls: "
+                          "use fit() or fit_async()");
+        return {};
+    }
+    ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
+    if (resume_epoch >= cfg.epochs) return history;  // done: 0 epochs until resume_epoch is set back
+    CallGuard guard(trainer_, &network->net, where);
+    if (!guard.ok()) return {};
+    Backend* backend = backend_for(std::min<size_t>(rows, size_t(cfg.batch_size)), where);
+    if (!backend) return {};
+    cfg.first_epoch = int(resume_epoch);
+    cfg.min_steps_per_submit = 1;  // one epoch per chunk: the budget is checked after each
+    int done = 0;
+    FitHooks hooks;
+    const GDExtensionObjectPtr self = owner();
+    hooks.on_epoch = [&done, self](int epoch, float loss_value) {
+        ++done;
+        signals::LKTrainer_epoch_completed(self, int64_t(epoch), double(loss_value));
+    };
+    // Stops when the next epoch, at the mean epoch time so far (setup included), would overrun the budget.
+    hooks.should_stop = [&] {
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        return ms + ms / std::max(done, 1) > budget_ms;
+    };
+    std::string err;
+    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks)) {
+        push_error(where, err);
+        return {};
+    }
+    resume_epoch += int64_t(history->result.epoch_loss.size());
+    warn_nonfinite(history->result, where);
+    note_used(*backend);
+    return history;
+}
+
+}  // namespace lk::api
