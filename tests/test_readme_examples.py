@@ -26,7 +26,7 @@ def readme_blocks() -> list[str]:
     text = (ROOT / "README.md").read_text()
     section = text[text.index(SECTION):]
     section = section[:section.index("\n## ", 1)]
-    return re.findall(r"```gdscript\n(.*?)```", section, re.S)
+    return re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL)
 
 
 def test_the_graph_examples_run_as_written(tmp_path: Path) -> None:

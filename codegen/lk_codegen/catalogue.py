@@ -21,42 +21,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .output import REPO, TEMPLATES
+from .dialect import (  # noqa: F401  (re-exported: the generator and tests use them from here)
+    MATH_HELPERS,
+    TOKEN,
+    check_expression,
+    check_statements,
+    cpp_expr,
+    identifiers,
+    read_helpers,
+)
+from .output import REPO
+from .spec_yaml import NAME as _NAME
+from .spec_yaml import Entry as _Entry
+from .spec_yaml import SpecError, Tolerance
+from .spec_yaml import display as _display
+from .spec_yaml import entries as _entries
 
 SPEC_DIR = REPO / "codegen" / "spec"
 SPEC_NAMES = ("activations", "losses", "optimizers", "initializers")
-# The lk_* helpers expressions may call are read from this file, so the template is their single definition.
-MATH_HELPERS = TEMPLATES / "kernels" / "_math.inc.j2"
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_IDENT = re.compile(r"^[A-Za-z_]\w*$")
-_HELPER_DEF = re.compile(r"^LK_FN float (lk_\w+)\(([^)]*)\)", re.MULTILINE)
-# A float literal: 1.0, 1., .5, 2.0e-3, 1e5 (bare integers are matched separately and rejected).
-_FLOAT = r"(?:\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)"
-_TOKEN = re.compile(
-    rf"\s*(?:(?P<float>{_FLOAT})|(?P<int>\d+)|(?P<id>[A-Za-z_]\w*)"
-    r"|(?P<op>==|!=|<=|>=|&&|\|\||[-+*/<>?:!])|(?P<open>\()|(?P<close>\))|(?P<comma>,))"
-)
-_CPP_FLOAT = re.compile(rf"(?<![\w.])({_FLOAT})(?![\w.])")
-_STATEMENT = re.compile(r"^\s*(?:(?P<decl>float)\s+)?(?P<target>[A-Za-z_]\w*)\s*(?P<op>[-+*/]?=)(?!=)(?P<expr>.*)$",
-                        re.DOTALL)
-
-
-class SpecError(ValueError):
-    """A spec file is malformed; the message starts with `file:line: section[entry].key:`."""
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The catalogue's entries
 # ----------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Tolerance:
-    """Test tolerances for float32 results: |got - want| <= atol + rtol * |want|."""
-    rtol: float
-    atol: float
 
 
 # Push-constant float slots that carry an activation's parameters (ACT_P0..) in every kernel family that
@@ -240,225 +229,6 @@ class Catalogue:
     def activation(self, name: str) -> Activation:
         return next(a for a in self.activations if a.name == name)
 
-
-# ----------------------------------------------------------------------------------------------------------
-# Expressions
-# ----------------------------------------------------------------------------------------------------------
-
-def identifiers(expr: str) -> set[str]:
-    """Every identifier an expression mentions (variables and functions)."""
-    return {m.group("id") for m in _TOKEN.finditer(expr) if m.group("id")}
-
-
-def cpp_expr(expr: str) -> str:
-    """An expression in the spec dialect as C++: float literals get an `f` so host code stays in float."""
-    return _CPP_FLOAT.sub(r"\1f", expr)
-
-
-def read_helpers(path: Path = MATH_HELPERS) -> dict[str, int]:
-    """The lk_* helpers defined in the math template that spec expressions may call: name -> number of
-    parameters. Only float -> float helpers qualify (the dialect has no integers; lk_uniform takes uints)."""
-    text = path.read_text(encoding="utf-8")
-    helpers = {}
-    for name, params in _HELPER_DEF.findall(text):
-        args = [p.strip() for p in params.split(",") if p.strip()]
-        if all(a.startswith("float ") for a in args):
-            helpers[name] = len(args)
-    return helpers
-
-
-def check_expression(expr: str, variables: set[str], helpers: dict[str, int]) -> None:
-    """Raises ValueError (message without location) unless expr is a well-formed dialect expression over
-    `variables` and the lk_* `helpers`."""
-    if not isinstance(expr, str) or not expr.strip():
-        raise ValueError("expected a non-empty expression string")
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(expr):
-        if expr[pos:].strip() == "":
-            break
-        m = _TOKEN.match(expr, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"unexpected character {expr[pos:].strip()[0]!r} in {expr!r}")
-        kind = m.lastgroup or ""
-        tokens.append((kind, m.group(kind)))
-        pos = m.end()
-    # calls: stack of [helper name, argument count so far] per open parenthesis (name "" for grouping)
-    calls: list[list[Any]] = []
-    prev = "op"
-    for i, (kind, text) in enumerate(tokens):
-        operand = kind in ("float", "int", "id")
-        if operand and prev == "operand":
-            raise ValueError(f"missing operator before {text!r} in {expr!r}")
-        if kind == "int":
-            raise ValueError(f"bare integer literal {text!r}: write {text}.0 (GLSL and C++ differ on int math)")
-        if kind == "id":
-            is_call = i + 1 < len(tokens) and tokens[i + 1][0] == "open"
-            if is_call and text not in helpers:
-                raise ValueError(f"unknown function {text!r} (allowed: {', '.join(sorted(helpers))})")
-            if not is_call and text not in variables:
-                raise ValueError(f"unknown identifier {text!r} (allowed here: {', '.join(sorted(variables))})")
-            prev = "call" if is_call else "operand"
-            continue
-        if kind == "open":
-            if prev == "operand":
-                raise ValueError(f"missing operator before '(' in {expr!r}")
-            calls.append([tokens[i - 1][1] if prev == "call" else "", 0])
-        elif kind == "close":
-            if not calls:
-                raise ValueError(f"unbalanced ')' in {expr!r}")
-            name, commas = calls.pop()
-            args = commas + (0 if tokens[i - 1][0] == "open" else 1)
-            if name and helpers[name] != args:
-                raise ValueError(f"{name} takes {helpers[name]} arguments, got {args} in {expr!r}")
-            if not name and commas:
-                raise ValueError(f"unexpected ',' in {expr!r}")
-        elif kind == "comma":
-            if not calls:
-                raise ValueError(f"unexpected ',' in {expr!r}")
-            calls[-1][1] += 1
-        prev = "operand" if operand or kind == "close" else "op"
-    if calls:
-        raise ValueError(f"unbalanced '(' in {expr!r}")
-    if prev != "operand":
-        raise ValueError(f"incomplete expression {expr!r}")
-
-
-def check_statements(text: str, assignable: set[str], readable: set[str], helpers: dict[str, int]) -> None:
-    """Raises ValueError unless text is `;`-terminated assignments (`v = e;`, `v += e;`, `float tmp = e;`)
-    to `assignable` variables or declared temporaries, whose right-hand sides read `readable` ones."""
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("expected statements")
-    *statements, tail = text.split(";")
-    if tail.strip():
-        raise ValueError(f"statement {tail.strip()!r} must end with ';'")
-    assignable, readable = set(assignable), set(readable) | set(assignable)
-    for statement in statements:
-        m = _STATEMENT.match(statement)
-        if not m:
-            raise ValueError(f"expected `name = expression` or `float name = expression`, got {statement.strip()!r}")
-        target, decl = m.group("target"), m.group("decl")
-        check_expression(m.group("expr"), readable, helpers)
-        if decl:
-            if m.group("op") != "=" or target in readable or target in helpers:
-                raise ValueError(f"bad declaration of {target!r} in {statement.strip()!r}")
-            assignable.add(target)
-            readable.add(target)
-        elif target not in assignable:
-            raise ValueError(f"cannot assign {target!r} (assignable: {', '.join(sorted(assignable))})")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# YAML with line numbers, and errors that point at them
-# ----------------------------------------------------------------------------------------------------------
-
-class _Map(dict):  # type: ignore[type-arg]
-    """A YAML mapping that remembers the line of each key."""
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    result = _Map()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-
-
-@dataclass
-class _Entry:
-    """One spec entry being read: knows where it is, to word errors."""
-    path: Path
-    section: str
-    data: _Map
-    name: str = "?"
-
-    def fail(self, key: str | None, message: str) -> SpecError:
-        line = self.data.key_lines.get(key, self.data.line) if key else self.data.line
-        where = f"{self.section}[{self.name}]" + (f".{key}" if key else "")
-        return SpecError(f"{_display(self.path)}:{line}: {where}: {message}")
-
-    def check_keys(self, required: set[str], optional: set[str]) -> None:
-        for key in self.data:
-            if key not in required | optional:
-                raise self.fail(key, f"unknown key {key!r} (allowed: {', '.join(sorted(required | optional))})")
-        for key in sorted(required - set(self.data)):
-            raise self.fail(None, f"missing required key {key!r}")
-
-    def text(self, key: str) -> str:
-        value = self.data[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "expected a non-empty string")
-        return value.strip()
-
-    def number(self, value: Any, key: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"expected a number, got {value!r} (YAML needs a dot: write 1.0e-8, not 1e-8)")
-        return float(value)
-
-    def choice(self, key: str, choices: tuple[str, ...]) -> str:
-        value = self.data[key]
-        if value not in choices:
-            raise self.fail(key, f"expected one of {', '.join(choices)}, got {value!r}")
-        return str(value)
-
-    def tolerance(self, key: str) -> Tolerance:
-        value = self.data[key]
-        if not isinstance(value, dict) or set(value) != {"rtol", "atol"}:
-            raise self.fail(key, "expected {rtol: <float>, atol: <float>}")
-        return Tolerance(self.number(value["rtol"], key), self.number(value["atol"], key))
-
-    def expression(self, key: str, variables: set[str], helpers: dict[str, int]) -> str:
-        expr = self.text(key)
-        try:
-            check_expression(expr, variables, helpers)
-        except ValueError as err:
-            raise self.fail(key, str(err)) from None
-        return expr
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
-
-
-def _entries(path: Path, section: str) -> list[_Entry]:
-    """The entries of the list `section` in a spec file, each checked for a valid, unique name."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except yaml.YAMLError as err:
-        raise SpecError(f"{_display(path)}: {err}") from None
-    if not isinstance(data, dict) or not isinstance(data.get(section), list) or not data[section]:
-        raise SpecError(f"{_display(path)}:1: expected a top-level non-empty list `{section}:`")
-    entries: list[_Entry] = []
-    seen: set[str] = set()
-    for index, item in enumerate(data[section]):
-        if not isinstance(item, _Map):
-            raise SpecError(f"{_display(path)}: {section}[{index}]: expected a mapping")
-        entry = _Entry(path, section, item, str(item.get("name", f"#{index}")))
-        if not isinstance(item.get("name"), str) or not _NAME.match(item["name"]):
-            raise entry.fail("name" if "name" in item else None, "expected a snake_case `name`")
-        if entry.name in seen:
-            raise entry.fail("name", f"duplicate name {entry.name!r}")
-        seen.add(entry.name)
-        entries.append(entry)
-    return entries
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -714,7 +484,7 @@ def _optimizers(path: Path, helpers: dict[str, int], hyper: list[Hyperparameter]
 def host_cpp(expr: str) -> str:
     """A host expression as C++ in double: its functions become std:: ones (f32: a round trip through float)."""
     out = []
-    for m in _TOKEN.finditer(expr):
+    for m in TOKEN.finditer(expr):
         kind = m.lastgroup or ""
         text = m.group(kind)
         if kind == "id" and text in HOST_FUNCTIONS:

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from . import catalogue
+from . import catalogue, spec_yaml
 from .output import REPO, environment, stamp, write_if_changed
 
 SPEC = REPO / "codegen" / "spec" / "api.yaml"
@@ -200,7 +200,7 @@ def _check_keys(kind: str, entry: dict, where: str) -> None:
 def _read_spec() -> dict:
     """api.yaml with duplicate keys rejected (plain YAML would keep the last one silently)."""
     try:
-        spec = yaml.load(SPEC.read_text(encoding="utf-8"), Loader=catalogue._Loader)
+        spec = yaml.load(SPEC.read_text(encoding="utf-8"), Loader=spec_yaml.Loader)
     except yaml.YAMLError as e:
         raise SpecError(f"api.yaml: {e}") from e
     for c in spec["classes"]:
@@ -306,7 +306,7 @@ def _property(p: dict, t: Type, where: str) -> Property:
 
 
 def inputs() -> list[Path]:
-    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__)] + [CATALOGUE / f"{k}.yaml" for k in
+    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__), Path(spec_yaml.__file__)] + [CATALOGUE / f"{k}.yaml" for k in
                                      ("activations", "losses", "optimizers", "initializers")] + \
         [REPO / "templates" / "glue" / f"{t}.j2" for t in TEMPLATES]
 

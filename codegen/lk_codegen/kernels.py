@@ -279,7 +279,8 @@ def inputs() -> list[Path]:
     """Every file generate() reads: the specs and the kernel/CPU templates (for build dependency tracking)."""
     templates = sorted(p for d in ("kernels", "cpu", "docs") for p in (TEMPLATES / d).glob("*.j2"))
     # The generator's own code too: a change to e.g. GEMM_TILES or a family's slots must regenerate.
-    code = [Path(__file__), Path(catalogue.__file__), Path(__file__).with_name("output.py")]
+    code = [Path(__file__), Path(catalogue.__file__)] + [Path(__file__).with_name(n) for n in
+            ("output.py", "dialect.py", "spec_yaml.py")]
     return catalogue.spec_files() + templates + code
 
 

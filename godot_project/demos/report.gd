@@ -4,7 +4,7 @@ extends SceneTree
 ## [codeblock]
 ## tools/godot --headless -s res://demos/report.gd                 # every demo, CPU
 ## tools/godot -s res://demos/report.gd -- digits --device gpu      # one demo on the GPU (needs a display)
-## tools/godot -s res://demos/report.gd -- --json /tmp/report.json  # also write the numbers as JSON
+## tools/godot -s res://demos/report.gd -- --json user://report.json  # also write the numbers as JSON
 ## [/codeblock]
 ## Options: demo names (digits, doodles, curve, xor, iris; default all), [code]--device cpu|gpu|all[/code]
 ## (default: every backend this run has), [code]--epochs N[/code] (instead of each demo's own),

@@ -3,7 +3,7 @@ extends SceneTree
 ## pictures), with pixel statistics of the whole picture and of each widget's rectangle (for the tests).
 ## [codeblock]
 ## tools/godot -s res://demos/screenshots.gd                       # writes demos/screenshots/*.png
-## tools/godot -s res://demos/screenshots.gd -- --out /tmp/shots --stats /tmp/shots/stats.json
+## tools/godot -s res://demos/screenshots.gd -- --out user://shots --stats user://shots/stats.json
 ## [/codeblock]
 ## Needs a display (tools/godot starts Xvfb when there is none): headless Godot renders nothing.
 ## Options: [code]--out DIR[/code] (default: [code]res://demos/screenshots[/code], which Godot does not import:

@@ -6,7 +6,7 @@ extends SceneTree
 ## that bitmap is drawn with the mouse, one press-drag-release per run of pixels in a row, with a pen of one
 ## bitmap pixel and the drawing's fitting off, so the canvas must rebuild the digit exactly.
 ## [codeblock]
-## tools/godot --headless -s res://tests/demo_canvas.gd -- --out /tmp/canvas.json [--count 10]
+## tools/godot --headless -s res://tests/demo_canvas.gd -- --out user://canvas.json [--count 10]
 ## [/codeblock]
 ## Writes {digits: [{index, label, top, exact, predicted_from_data}], canvas_rect} as JSON.
 
