@@ -79,16 +79,21 @@ func _measure(device: String, out: Dictionary) -> void:
 	out["refusal_errors"] = Array(_capture.take())
 	var start := Time.get_ticks_usec()
 	var frames := 0
-	var predict_diff := 0.0
-	var predictions := 0
+	var seen: Array[PackedFloat32Array] = []
 	while not job.done:
 		await process_frame
 		frames += 1
 		if frames % 10 == 0:
-			predict_diff = maxf(predict_diff, _max_diff(net.predict_flat(_inputs_flat(), ROWS), before))
-			predictions += 1
+			seen.append(net.predict_flat(_inputs_flat(), ROWS))
 	var async_ms := (Time.get_ticks_usec() - start) / 1000.0
 	var history: LKHistory = await job.finished if events.finished == 0 else job.history
+	# Each prediction is a consistent snapshot: the network before the fit, or (once the worker has written the
+	# trained parameters back, which may come a frame before `done`) after it; never a mix of the two.
+	var after := net.predict_flat(_inputs_flat(), ROWS)
+	var predict_diff := 0.0
+	var predictions := seen.size()
+	for y in seen:
+		predict_diff = maxf(predict_diff, minf(_max_diff(y, before), _max_diff(y, after)))
 	out["async_ms"] = async_ms
 	out["async_frames"] = frames
 	out["predictions_during"] = predictions
