@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import spirv_build
 from SCons.Script import (  # type: ignore
     BoolVariable,
     Clean,
@@ -73,6 +74,8 @@ def build(env, arguments) -> None:
         env.Command(outs, ins, f'"{PY}" "{ROOT / "codegen" / "generate.py"}" --api "{API}" --out "{GEN}" --only {name}')
         generated += outs
     Clean(generated, [str(GEN)])
+    # 2b. Every generated GLSL kernel compiled to SPIR-V and embedded (site_scons/spirv_build.py).
+    spirv_table = spirv_build.add(env, [g for g in generated if g.endswith(".comp")], GEN / "spirv")
 
     # 3. The shared library.
     env.Replace(CXX=os.environ.get("CXX", "g++"))
@@ -106,6 +109,9 @@ def build(env, arguments) -> None:
         if gen.endswith(".cpp"):
             rel = Path(gen).relative_to(GEN)
             sources.append(env.SharedObject(str(variant / "gen" / rel.with_suffix(".os")), gen))
+    spirv_obj = env.SharedObject(str(variant / "gen" / "spirv" / "spirv_table.os"), spirv_table)
+    env.Depends(spirv_obj, str(GEN / "spirv" / "kernels.spvpack"))  # .incbin: invisible to the C++ scanner
+    sources.append(spirv_obj)
     libname = f"liblearnkit.{env['platform']}.{flavour}.{env['arch']}.so"
     lib = env.SharedLibrary(str(BUILD / "bin" / libname), sources, SHLIBPREFIX="", SHLIBSUFFIX="")
 

@@ -1,9 +1,13 @@
 #include "gpu/rd_device.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <unordered_map>
 
 #include "gpu/rd_backend.hpp"
+#include "gpu/spirv_table.hpp"
 #include "kernels/kernels.hpp"
 
 namespace lk {
@@ -28,6 +32,15 @@ std::shared_ptr<RdDevice> RdDevice::create(Mode mode, std::string* err) {
 
 RdDevice::RdDevice(Mode mode) : mode_(mode) {
     pipelines_.resize(KERNEL_COUNT);
+    size_t n = 0;
+    const SpirvEntry* entries = spirv_entries(&n);
+    std::unordered_map<std::string, const SpirvEntry*> by_name;
+    for (size_t i = 0; i < n; ++i) by_name.emplace(entries[i].kernel, &entries[i]);
+    spirv_.assign(KERNEL_COUNT, nullptr);
+    for (uint32_t k = 0; k < KERNEL_COUNT; ++k) {
+        auto it = by_name.find(kernel_info(Kernel(k)).name);
+        if (it != by_name.end()) spirv_[k] = it->second;
+    }
     kernel_ms_.assign(KERNEL_COUNT, 0.0);
     kernel_calls_.assign(KERNEL_COUNT, 0);
     const char* profile = std::getenv("LEARNKIT_PROFILE");
@@ -111,7 +124,7 @@ void RdDevice::shutdown() {
     stopped_ = true;
 }
 
-const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err) {
+const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err, bool warming) {
     Pipeline& p = pipelines_[size_t(kernel)];
     const KernelInfo& info = kernel_info(kernel);
     if (p.failed) {
@@ -120,23 +133,22 @@ const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err) {
     }
     if (p.pipeline.is_valid()) return &p;
     p.failed = true;  // until it is built
-    gd::Ref<gd::RDShaderSource> source = gd::make_ref<gd::RDShaderSource>();
-    source->set_language(gd::RenderingDevice::SHADER_LANGUAGE_GLSL);
-    source->set_stage_source(gd::RenderingDevice::SHADER_STAGE_COMPUTE, gd::String(info.glsl_source));
-    gd::Ref<gd::RDShaderSPIRV> spirv = rd_.shader_compile_spirv_from_source(source, false);
-    if (!spirv) {
-        *err = std::string("GPU shader ") + info.name + " did not compile";
-        return nullptr;
-    }
-    std::string log = spirv->get_stage_compile_error(gd::RenderingDevice::SHADER_STAGE_COMPUTE).utf8();
-    if (!log.empty()) {
-        *err = std::string("GPU shader ") + info.name + " did not compile: " + log;
-        return nullptr;
-    }
-    p.shader = rd_.shader_create_from_spirv(spirv, gd::String(info.name));
-    if (!p.shader.is_valid()) {
-        *err = std::string("GPU shader ") + info.name + " was rejected by the device";
-        return nullptr;
+    const auto start = std::chrono::steady_clock::now();
+    const SpirvEntry* spirv = spirv_[size_t(kernel)];
+    if (spirv) {
+        gd::PackedByteArray bytes;
+        bytes.resize(int64_t(spirv->words) * 4);
+        std::memcpy(bytes.data(), spirv_words() + spirv->offset, size_t(spirv->words) * 4);
+        gd::Ref<gd::RDShaderSPIRV> code = gd::make_ref<gd::RDShaderSPIRV>();
+        code->set_stage_bytecode(gd::RenderingDevice::SHADER_STAGE_COMPUTE, bytes);
+        p.shader = rd_.shader_create_from_spirv(code, gd::String(info.name));
+        if (!p.shader.is_valid()) {
+            *err = std::string("GPU shader ") + info.name + " (build-time SPIR-V) was rejected by the device";
+            return nullptr;
+        }
+    } else {
+        p.shader = compile_glsl(info.name, info.glsl_source, err);
+        if (!p.shader.is_valid()) return nullptr;
     }
     p.pipeline = rd_.compute_pipeline_create(p.shader, gd::Array());
     if (!p.pipeline.is_valid()) {
@@ -144,7 +156,42 @@ const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err) {
         return nullptr;
     }
     p.failed = false;
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.shaders_from_spirv += spirv ? 1 : 0;
+    (warming ? stats_.pipelines_warmed : stats_.pipelines_on_demand) += 1;
+    stats_.pipeline_ms += ms;
     return &p;
+}
+
+gd::RID RdDevice::compile_glsl(const std::string& name, const std::string& glsl, std::string* err) {
+    const auto start = std::chrono::steady_clock::now();
+    gd::Ref<gd::RDShaderSource> source = gd::make_ref<gd::RDShaderSource>();
+    source->set_language(gd::RenderingDevice::SHADER_LANGUAGE_GLSL);
+    source->set_stage_source(gd::RenderingDevice::SHADER_STAGE_COMPUTE, gd::String(glsl.c_str()));
+    gd::Ref<gd::RDShaderSPIRV> spirv = rd_.shader_compile_spirv_from_source(source, false);
+    {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        stats_.shaders_from_glsl += 1;
+        stats_.pipeline_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    }
+    if (!spirv) {
+        *err = "GPU shader " + name + " did not compile";
+        return gd::RID();
+    }
+    std::string log = spirv->get_stage_compile_error(gd::RenderingDevice::SHADER_STAGE_COMPUTE).utf8();
+    if (!log.empty()) {
+        *err = "GPU shader " + name + " did not compile: " + log;
+        return gd::RID();
+    }
+    gd::RID shader = rd_.shader_create_from_spirv(spirv, gd::String(name.c_str()));
+    if (!shader.is_valid()) *err = "GPU shader " + name + " was rejected by the device";
+    return shader;
+}
+
+RdDevice::Stats RdDevice::stats() const {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    return stats_;
 }
 
 void RdDevice::attach(RdBackend* backend) { backends_.push_back(backend); }

@@ -49,6 +49,7 @@
 // interface with execute() sending the job through RenderingServer.call_on_render_thread() (or running it in
 // place when already on the render thread) and flush() not calling submit()/sync() (rule 4). Not built yet.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -64,6 +65,7 @@
 namespace lk {
 
 class RdBackend;
+struct SpirvEntry;
 
 class RdDevice {
 public:
@@ -94,8 +96,13 @@ public:
         gd::RID shader, pipeline;
         bool failed = false;
     };
-    // The compiled pipeline of a kernel (compiled on first use); nullptr and *err when it cannot be built.
-    const Pipeline* pipeline(Kernel kernel, std::string* err);
+    // The pipeline of a kernel, created on first use from the kernel's build-time SPIR-V (gpu/spirv_table.hpp;
+    // from its GLSL only if the library has none for it); nullptr and *err when it cannot be built.
+    // warming: created by warm-up (LearnKit.warm_up), not by a call that needed it (see Stats).
+    const Pipeline* pipeline(Kernel kernel, std::string* err, bool warming = false);
+    // A shader compiled from GLSL source at run time (glslang inside Godot: milliseconds to a second), for
+    // kernels that do not exist at build time. Invalid RID and *err on failure; counted in Stats.
+    gd::RID compile_glsl(const std::string& name, const std::string& glsl, std::string* err);
     void attach(RdBackend* backend);  // backends release their RIDs through release_on_device() at shutdown
     void detach(RdBackend* backend);
 
@@ -107,6 +114,16 @@ public:
     bool profile_each_call() const { return profile_each_call_; }
     void add_kernel_time(Kernel kernel, double ms);
     void add_op_time(Op op, double ms);
+
+    // Pipeline counters since the device was created; readable from any thread (LearnKit.get_device_info()).
+    struct Stats {
+        uint64_t shaders_from_spirv = 0;  // shaders created from build-time SPIR-V
+        uint64_t shaders_from_glsl = 0;   // shaders compiled from GLSL at run time
+        uint64_t pipelines_warmed = 0;    // pipelines created by warm-up
+        uint64_t pipelines_on_demand = 0; // pipelines created by the first call that needed them
+        double pipeline_ms = 0.0;         // time spent creating shaders and pipelines
+    };
+    Stats stats() const;
 
 private:
     struct Job {
@@ -130,6 +147,9 @@ private:
     // Owned by the device thread.
     gd::RenderingDevice rd_;
     std::vector<Pipeline> pipelines_;
+    std::vector<const SpirvEntry*> spirv_;  // per kernel; nullptr: compile its GLSL
+    mutable std::mutex stats_mutex_;
+    Stats stats_;
     std::vector<RdBackend*> backends_;
     bool profile_ = false, profile_each_call_ = false;
     std::vector<double> kernel_ms_;
