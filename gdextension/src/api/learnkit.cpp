@@ -34,6 +34,7 @@ gd::Dictionary LearnKit::get_device_info() {
     d[gd::Variant("cpu_name")] = gd::Variant(gd::OS::singleton().get_processor_name());
     d[gd::Variant("last_backend")] = gd::Variant(last_backend());
     d[gd::Variant("last_device")] = gd::Variant(last_device());
+    d[gd::Variant("gpu_pipelines")] = gd::Variant(gpu_pipeline_info());
     return d;
 }
 

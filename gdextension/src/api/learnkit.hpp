@@ -2,8 +2,13 @@
 #pragma once
 #include "api/learnkit_data.hpp"
 #include "api/learnkit_nn.hpp"
+#include "api/warm_up_api.hpp"
 
 namespace lk::api {
+
+// {from_spirv, from_glsl, warmed, on_demand, ms}: the GPU device's pipeline counters (RdDevice::Stats), zeros
+// before the device exists (api/warm_up_api.cpp).
+gd::Dictionary gpu_pipeline_info();
 
 class LearnKit : public ExtensionObject {
 public:
@@ -17,6 +22,9 @@ public:
     LearnKitSerialize* get_serialize() const { return serialize_; }
 
     gd::Dictionary get_device_info();
+    // GPU warm-up (api/warm_up_api.cpp, gpu/warm_up.hpp).
+    ExtRef<LKWarmUp> warm_up(const gd::String& device, const gd::String& kernels);
+    gd::String get_warm_up_status();
     ExtRef<LKDense> dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha);
     ExtRef<LKNetwork> sequential(const gd::Array& layers, const gd::String& init, int64_t seed);
     ExtRef<LKNetwork> network(int64_t input_size);

@@ -8,6 +8,7 @@
 
 #include "gpu/rd_backend.hpp"
 #include "gpu/spirv_table.hpp"
+#include "gpu/warm_up.hpp"
 #include "kernels/kernels.hpp"
 
 namespace lk {
@@ -261,6 +262,20 @@ std::unique_ptr<Backend> make_gpu_backend(std::string* err) {
     return std::make_unique<RdBackend>(std::move(device));
 }
 
+std::shared_ptr<RdDevice> gpu_device(std::string* reason) {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    std::shared_ptr<RdDevice> device = device_locked();
+    if (!device && reason) *reason = g_reason;
+    return device;
+}
+
+bool gpu_stats(RdDevice::Stats* stats) {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (!g_device) return false;
+    *stats = g_device->stats();
+    return true;
+}
+
 bool gpu_available(std::string* reason) {
     std::lock_guard<std::mutex> lock(g_mutex);
     if (device_locked()) return true;
@@ -279,6 +294,7 @@ std::string gpu_vendor() {
 }
 
 void shutdown_gpu() {
+    stop_warm_up();  // its thread uses the device
     std::shared_ptr<RdDevice> device;
     {
         std::lock_guard<std::mutex> lock(g_mutex);

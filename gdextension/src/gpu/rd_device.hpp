@@ -162,6 +162,11 @@ private:
 // A new backend with its own (empty) arena on the process's GPU device, created on first use; nullptr and
 // *err when there is no GPU.
 std::unique_ptr<Backend> make_gpu_backend(std::string* err);
+// The process's GPU device (creating it on first call: blocks the caller until it exists); nullptr and *reason
+// when there is none.
+std::shared_ptr<RdDevice> gpu_device(std::string* reason);
+// Pipeline counters of the GPU device; false (stats untouched) when it has not been created.
+bool gpu_stats(RdDevice::Stats* stats);
 // Whether a GPU device exists (creating it on first call); *reason says why not.
 bool gpu_available(std::string* reason);
 std::string gpu_device_name();  // "" without a GPU

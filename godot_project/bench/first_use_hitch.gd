@@ -1,0 +1,119 @@
+## The main thread's worst frame around the first GPU predict() and the first GPU fit() of a process, and the
+## same calls once warm (issue 15: the first GPU use must not hitch a frame). Runs a real frame loop (a window,
+## frames rendered; frame time = time between process_frame signals) and calls predict()/fit() at the start of a
+## frame, as a game would. One process measures one mode, because "first use" happens once per process:
+##   tools/godot -s res://bench/first_use_hitch.gd -- --mode cold      # no warm-up: the first call builds it all
+##   tools/godot -s res://bench/first_use_hitch.gd -- --mode warm_up   # LearnKit.warm_up() first, then the calls
+## Options: --kernels common|all (what warm_up builds), --frames N (frames watched after each call, 20).
+## Prints one line "LEARNKIT_FIRST_USE {json}" (times in ms): idle_worst_frame, warm_up {call, until_done,
+## worst_frame, frames}, and for first_predict, first_fit, warm_predict, warm_fit: {call, worst_frame}
+## (worst_frame: the slowest frame from the call's frame to `frames` frames later, the call's own included);
+## pipelines: get_device_info().gpu_pipelines at the end. A benchmark, not a test: it exits 1 only when the
+## GPU is missing or a call fails.
+extends SceneTree
+
+const ROWS := 256
+const WIDTH := 8
+
+var _last_usec := 0
+var _frame_ms := 0.0  # duration of the frame that just ended
+
+
+func _init() -> void:
+	var args := OS.get_cmdline_user_args()
+	var mode := _arg(args, "--mode", "cold")
+	var kernels := _arg(args, "--kernels", "common")
+	var watch := int(_arg(args, "--frames", "20"))
+	if mode != "cold" and mode != "warm_up":
+		push_error("first_use_hitch: --mode %s: expected cold or warm_up" % mode)
+		quit(2)
+		return
+	process_frame.connect(_on_frame)
+	_run(mode, kernels, watch)
+
+
+func _on_frame() -> void:
+	var now := Time.get_ticks_usec()
+	if _last_usec > 0:
+		_frame_ms = (now - _last_usec) / 1000.0
+	_last_usec = now
+
+
+func _run(mode: String, kernels: String, watch: int) -> void:
+	var result := {"mode": mode, "kernels": kernels, "rows": ROWS}
+	result["idle_worst_frame"] = await _worst_of_next(30)
+
+	if mode == "warm_up":
+		var start := Time.get_ticks_usec()
+		var warm := LearnKit.warm_up("gpu", kernels)
+		var call_ms := (Time.get_ticks_usec() - start) / 1000.0
+		var worst := 0.0
+		var frames := 0
+		while not warm.done:
+			await process_frame
+			worst = maxf(worst, _frame_ms)
+			frames += 1
+		result["warm_up"] = {"call": call_ms, "until_done": (Time.get_ticks_usec() - start) / 1000.0,
+				"worst_frame": worst, "frames": frames, "success": warm.success}
+		if not warm.success:
+			_fail("warm_up failed (no GPU?)")
+			return
+		await _worst_of_next(10)  # let the frame loop settle
+
+	var x := PackedFloat32Array()
+	var y := PackedFloat32Array()
+	x.resize(ROWS * WIDTH)
+	y.resize(ROWS * 2)
+	for r in ROWS:
+		var s := 0.0
+		for c in WIDTH:
+			x[r * WIDTH + c] = randf_range(-1.0, 1.0)
+			s += x[r * WIDTH + c]
+		y[r * 2 + (1 if s > 0.0 else 0)] = 1.0
+	# The issue's example: 8-32-32-2, as one network shared by a crowd of NPCs.
+	var net := LearnKit.sequential([LearnKit.dense(WIDTH, 32, "relu"), LearnKit.dense(32, 32, "relu"),
+			LearnKit.dense(32, 2, "softmax")], "kaiming", 7)
+	net.device = "gpu"
+	var trainer := LearnKit.trainer(net, {"loss": "cce", "optimizer": "adam", "epochs": 2, "batch_size": 32,
+			"learning_rate": 1e-2})
+	var predict := func() -> bool: return net.predict_flat(x, ROWS).size() == ROWS * 2
+	var fit := func() -> bool: return trainer.fit_flat(x, y, ROWS) != null
+
+	for step: Array in [["first_predict", predict], ["first_fit", fit], ["warm_predict", predict],
+			["warm_fit", fit]]:
+		await process_frame  # the call runs at the start of a frame, as in a game's _process
+		var start := Time.get_ticks_usec()
+		var ok: bool = (step[1] as Callable).call()
+		var call_ms := (Time.get_ticks_usec() - start) / 1000.0
+		if not ok:
+			_fail("%s failed" % step[0])
+			return
+		result[step[0]] = {"call": call_ms, "worst_frame": await _worst_of_next(watch)}
+
+	var info := LearnKit.get_device_info()
+	if info.last_backend != "gpu":
+		_fail("the calls did not run on the GPU (last_backend %s)" % info.last_backend)
+		return
+	result["device"] = info.gpu_name
+	result["pipelines"] = info.gpu_pipelines
+	print("LEARNKIT_FIRST_USE ", JSON.stringify(result))
+	quit(0)
+
+
+## The slowest of the next n frames (the one in progress included).
+func _worst_of_next(n: int) -> float:
+	var worst := 0.0
+	for i in n:
+		await process_frame
+		worst = maxf(worst, _frame_ms)
+	return worst
+
+
+func _arg(args: PackedStringArray, name: String, fallback: String) -> String:
+	var i := args.find(name)
+	return args[i + 1] if i >= 0 and i + 1 < args.size() else fallback
+
+
+func _fail(message: String) -> void:
+	push_error("first_use_hitch: " + message)
+	quit(1)
