@@ -88,8 +88,9 @@ def add(env, shaders: list[str], out_dir: Path) -> str:
     if glslang is None:
         if env.GetOption("clean") or env.GetOption("help"):
             return str(out_dir / "spirv_table.cpp")
-        print(f"scons: glslangValidator not found (it compiles the GPU kernels to SPIR-V at build time): "
-              f"{INSTALL_HINT}.")
+        configured = os.environ.get("GLSLANG_VALIDATOR")
+        found = f"$GLSLANG_VALIDATOR ({configured}) is not a program" if configured else "glslangValidator not found"
+        print(f"scons: {found} (it compiles the GPU kernels to SPIR-V at build time): {INSTALL_HINT}.")
         Exit(2)
     spvs = []
     for comp in sorted(shaders):

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +174,44 @@ def test_warm_up_without_a_rendering_device() -> None:
     assert headless["status"] == "failed"
     errors = "\n".join(headless["errors"])
     assert errors.count("warm_up: the GPU warm-up failed: no RenderingDevice") == 2, errors
+
+
+@pytest.mark.parametrize("glslang", ["missing", "bad-variable"])
+def test_build_without_glslang_says_how_to_install_it(glslang: str, tmp_path: Path) -> None:
+    """scons stops before building anything, naming the package (a dry run: nothing is written)."""
+    scons = Path(sys.executable).parent / "scons"
+    if not scons.exists():
+        pytest.skip("scons is not installed next to this Python")
+    env = {k: v for k, v in os.environ.items() if k != "GLSLANG_VALIDATOR"}
+    if glslang == "missing":
+        env["PATH"] = str(tmp_path)  # no glslangValidator there (scons and Python are run by absolute path)
+    else:
+        env["GLSLANG_VALIDATOR"] = str(tmp_path / "glslangValidator")
+    proc = subprocess.run([sys.executable, str(scons), "-Q", "-n"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "apt-get install glslang-tools" in proc.stdout, proc.stdout
+    if glslang == "missing":
+        assert "glslangValidator not found" in proc.stdout
+    else:
+        assert f"$GLSLANG_VALIDATOR ({tmp_path / 'glslangValidator'}) is not a program" in proc.stdout
+
+
+def test_readme_warm_up_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's warm-up example ("## Choosing the device"), run in a function of a generated script."""
+    if "gpu" not in enabled_backends():
+        pytest.skip("the GPU backend is off (LEARNKIT_BACKENDS)")
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Choosing the device"):]
+    section = section[:section.index("\n## ", 1)]
+    block = next(b for b in re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL) if "warm_up" in b)
+    script = ("extends SceneTree\n\nfunc _example() -> void:\n" + textwrap.indent(block, "\t")
+              + "\nfunc _initialize() -> void:\n\tawait _example()\n\tprint(\"README_WARM_UP_DONE\")\n\tquit(0)\n")
+    generated = ROOT / "godot_project" / "tests" / "generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "readme_warm_up.gd").write_text(script)
+    rc, output = launch_godot(["-s", "res://tests/generated/readme_warm_up.gd"], headless=False)
+    assert rc == 0 and "README_WARM_UP_DONE" in output, tail(output)
+    assert "ERROR" not in output, tail(output)
+    assert re.search(r"GPU ready: true after \d+ ms", output), tail(output)
+    assert '"from_glsl": 0' in output, tail(output)

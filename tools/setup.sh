@@ -11,8 +11,8 @@ sudo_cmd=""
 [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 need=()
 command -v g++ >/dev/null || need+=(g++)
-# glslangValidator: the suite compiles every generated shader to SPIR-V with it.
-command -v glslangValidator >/dev/null || need+=(glslang-tools)
+# glslangValidator: the build compiles every GPU kernel to SPIR-V with it (site_scons/spirv_build.py).
+[ -n "${GLSLANG_VALIDATOR:-}" ] || command -v glslangValidator >/dev/null || need+=(glslang-tools)
 # Debian's python3 comes without venv/ensurepip unless python3-venv is installed.
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
