@@ -19,6 +19,8 @@ backend (godot_project/tests/brain_loop.gd):
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 import tempfile
 from pathlib import Path
 
@@ -67,7 +69,7 @@ def test_scene_brain_predicts_like_its_network(run: dict) -> None:
     assert run["scene_network_is_tres"], "the brain's network is the saved .tres resource"
     assert run["scene_settings"] == {"learning_rate": 0.01, "batch_size": 16, "steps_per_frame": 4,
                                      "frame_budget_ms": 50.0, "replay_capacity": 256, "loss": "mse",
-                                     "optimizer": "adam", "online_learning": False}
+                                     "optimizer": "adam", "online_learning": True}
     assert run["scene_brain_predict"] == run["scene_net_predict"] == run["scene_predict_one"]
     x = rows(run["scene_inputs"], 2)
     np.testing.assert_allclose(rows(run["scene_brain_predict"], 1), forward(run["scene_params"], x), atol=2e-6)
@@ -136,6 +138,7 @@ def test_freeing_the_node_while_its_job_runs(run: dict) -> None:
 def test_online_learning_reaches_the_threshold(run: dict) -> None:
     frames = run["online_frames"]
     assert run["online_mse_start"] > 0.05
+    assert run["online_steps_before"] == 0, "an empty replay buffer trains nothing"
     assert frames < 600 and run["online_mse"] < 0.005, f"MSE {run['online_mse']} after {frames} frames"
     # steps_per_frame 4 within a 50 ms budget: 1 to 4 steps each frame, one signal per frame that trained.
     assert frames <= run["online_steps"] <= 4 * frames + 8
@@ -227,3 +230,52 @@ def test_editor_icon(run: dict) -> None:
     assert '[icons]\nLKBrain = "res://addons/learnkit/icons/LKBrain.svg"' in gdext
     assert run["icon_is_texture"]
     assert run["stray_errors"] == []
+
+
+def readme_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## The LKBrain node"):]
+    section = section[:section.index("\n## ", 1)]
+    return re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL)
+
+
+def test_the_readme_examples_run_as_written() -> None:
+    """The node example as the script of a scene's root with an LKBrain child (network: brain_net.tres), run for
+    40 frames headless; the replay-buffer example with a trainer made first. No error may be printed."""
+    game, buffer_example = readme_blocks()
+    generated = ROOT / "godot_project" / "tests" / "generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "readme_brain_game.gd").write_text(game)
+    body = textwrap.indent(buffer_example, "\t")
+    main = (
+        "extends SceneTree\n\n"
+        "func _buffer_example() -> Dictionary:\n"
+        "\tvar trainer := LearnKit.trainer(LearnKit.sequential([LearnKit.dense(2, 1)]), {\"loss\": \"mse\"})\n"
+        f"{body}"
+        "\treturn {\"size\": buffer.size, \"rows\": batch.inputs.size()}\n\n"
+        "func _init() -> void:\n"
+        "\t_run.call_deferred()\n\n"
+        "func _run() -> void:\n"
+        "\tvar game := Node.new()\n"
+        "\tgame.set_script(load(\"res://tests/generated/readme_brain_game.gd\"))\n"
+        "\tvar brain := LKBrain.new()\n"
+        "\tbrain.name = \"Brain\"\n"
+        "\tbrain.network = (load(\"res://tests/brain_net.tres\") as LKNetwork).duplicate()\n"
+        "\tbrain.network.device = \"cpu\"\n"
+        "\tgame.add_child(brain)\n"
+        "\troot.add_child(game)\n"
+        "\tfor i in 40:\n"
+        "\t\tawait physics_frame\n"
+        "\tvar out := {\"steps\": brain.online_steps, \"remembered\": brain.replay_buffer.size,\n"
+        "\t\t\t\"buffer\": _buffer_example()}\n"
+        "\tprint(\"README_BRAIN \" + JSON.stringify(out))\n"
+        "\tquit(0)\n"
+    )
+    (generated / "readme_brain_main.gd").write_text(main)
+    code, output = launch_godot(["-s", "res://tests/generated/readme_brain_main.gd"], headless=True)
+    assert code == 0, tail(output)
+    assert "ERROR" not in output, tail(output)
+    line = next(x for x in output.splitlines() if x.startswith("README_BRAIN "))
+    out = json.loads(line[len("README_BRAIN "):])
+    assert out["remembered"] >= 30 and out["steps"] >= 30, out
+    assert out["buffer"] == {"size": 1, "rows": 32}

@@ -208,7 +208,7 @@ func _online(brain: LKBrain, out: Dictionary) -> void:
 	var signals := [0]
 	brain.online_trained.connect(func(_steps: int, _loss: float) -> void: signals[0] += 1)
 	out["online_mse_start"] = _mse(brain.predict(grid), want)
-	brain.online_learning = true
+	out["online_steps_before"] = brain.online_steps  # online_learning is on from the scene file: buffer empty
 	var frames := 0
 	var mse := INF
 	while frames < 600:
