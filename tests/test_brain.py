@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
