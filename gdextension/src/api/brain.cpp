@@ -32,7 +32,8 @@ void LKBrain::on_notification(int32_t what) {
     if (what == NOTIFICATION_READY) {
         if (online_learning_ && !in_editor()) gd::Node(owner()).set_process(true);
     } else if (what == NOTIFICATION_PROCESS) {
-        if (online_learning_ && !in_editor() && !get_training() && replay()->get_size() > 0) {
+        // Nothing to learn from, or no network yet (a script may set it later): skip quietly, not an error a frame.
+        if (online_learning_ && network_ && !in_editor() && !get_training() && replay()->get_size() > 0) {
             online_steps(steps_per_frame_, frame_budget_ms_, false, "LKBrain (online learning)");
         }
     }
