@@ -139,6 +139,7 @@ def test_online_learning_reaches_the_threshold(run: dict) -> None:
     frames = run["online_frames"]
     assert run["online_mse_start"] > 0.05
     assert run["online_steps_before"] == 0, "an empty replay buffer trains nothing"
+    assert run["lonely"] == {"steps": 0, "errors": []}, "no network: frames are skipped without an error"
     assert frames < 600 and run["online_mse"] < 0.005, f"MSE {run['online_mse']} after {frames} frames"
     # steps_per_frame 4 within a 50 ms budget: 1 to 4 steps each frame, one signal per frame that trained.
     assert frames <= run["online_steps"] <= 4 * frames + 8

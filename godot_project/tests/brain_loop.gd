@@ -201,6 +201,15 @@ func _free_while_running(out: Dictionary) -> void:
 ## Online learning in the scene: each frame the game remembers 4 new samples of f and the brain trains up to
 ## steps_per_frame steps from its replay buffer; stops when the grid's MSE is below 0.005 (or 600 frames).
 func _online(brain: LKBrain, out: Dictionary) -> void:
+	# A brain without a network (a script may set one later) skips its frames quietly.
+	var lonely := LKBrain.new()
+	lonely.online_learning = true
+	lonely.remember([1.0, 2.0], [3.0])
+	root.add_child(lonely)
+	for i in 3:
+		await process_frame
+	out["lonely"] = {"steps": lonely.online_steps, "errors": Array(_capture.take())}
+	lonely.free()
 	var rng := RandomNumberGenerator.new()
 	rng.seed = 5
 	var grid := _grid(9)
