@@ -122,6 +122,7 @@ def build(env, arguments) -> None:
     gdext = env.Command(str(ADDON / "learnkit.gdextension"), [str(GEN / "godot" / "gdx_interface.hpp"), env.Value(libname)],
                         lambda target, source, env: _write_gdextension(Path(str(target[0])), libname))
     env.Depends(gdext, installed)
+    env.Depends(gdext, [str(p) for p in sorted((ADDON / "icons").glob("*.svg"))])  # its [icons] section
     # `scons -c` leaves nothing generated behind: the whole build/ folder (dumps, generated code, objects) too.
     Clean(installed, [str(ADDON / "bin"), str(BUILD)])
     Default(installed, gdext)
@@ -139,4 +140,12 @@ def _write_gdextension(path: Path, libname: str) -> None:
         "[libraries]\n"
         f'linux.{flavour}.x86_64 = "res://addons/learnkit/bin/{libname}"\n'
     )
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text + _icons_section(), encoding="utf-8")
+
+
+def _icons_section() -> str:
+    """The editor icons of our classes: every addons/learnkit/icons/<Class>.svg (shown in the scene tree and
+    the Create Node dialog)."""
+    icons = sorted((ADDON / "icons").glob("*.svg"))
+    lines = [f'{svg.stem} = "res://addons/learnkit/icons/{svg.name}"\n' for svg in icons]
+    return "\n[icons]\n" + "".join(lines) if lines else ""

@@ -1,4 +1,5 @@
-"""codegen/spec/api.yaml validation: the property usage keys (storage, editor) and Resource parents. Each bad
+"""codegen/spec/api.yaml validation: the property usage keys (storage, editor), Resource and Node parents and
+property hints (choices). Each bad
 spec fails generation with a message that names the class and member (and, for properties, the api.yaml line)."""
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ def test_the_real_spec_gives_a_resource_with_one_stored_property() -> None:
     (DEVICE, DEVICE.replace("storage: false", 'storage: "no"'), "LKNetwork.device: storage is 'no'"),
     (DEVICE, DEVICE.replace("storage: false", "editor: 0"), "LKNetwork.device: editor is 0"),
     (DEVICE, DEVICE.replace("storage: false", "stored: false"), "LKNetwork.device: unknown key(s) ['stored']"),
-    ("    inherits: Resource\n", "    inherits: Node\n", "LKNetwork: inherits is 'Node'"),
+    ("    inherits: Resource\n", "    inherits: Node2D\n", "LKNetwork: inherits is 'Node2D'"),
+    (LAYER_COUNT, LAYER_COUNT.replace("readonly: true", 'readonly: true, choices: ["1", "2"]'),
+     "LKNetwork.layer_count: choices is ['1', '2']; expected a list of strings on a String property"),
+    (DEVICE, DEVICE.replace("storage: false", "storage: false, choices: auto"),
+     "LKNetwork.device: choices is 'auto'"),
     (GET_LAYERS, '      - {name: get_layer_count, returns: int, doc: "x"}\n' + GET_LAYERS,
      "LKNetwork.get_layer_count is declared twice"),
 ])
@@ -54,3 +59,19 @@ def test_bad_property_keys_are_refused(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(glue.SpecError) as err:
         _load(tmp_path, monkeypatch, old, new)
     assert expected in str(err.value)
+
+
+def test_node_class_with_inspector_hints() -> None:
+    """LKBrain is a Node (held as a pointer, not reference counted); a property of a Resource class gets the
+    resource picker (PROPERTY_HINT_RESOURCE_TYPE = 17), one with choices a drop-down (PROPERTY_HINT_ENUM = 2)."""
+    classes, _ = glue.load()
+    brain = next(c for c in classes if c.name == "LKBrain")
+    assert brain.inherits == "Node" and glue.PARENTS["Node"] is False
+    props = {p.name: p for p in brain.properties}
+    assert (props["network"].hint, props["network"].hint_string) == (17, "LKNetwork")
+    assert (props["device"].hint, props["device"].hint_string) == (2, "network,auto,cpu,gpu")
+    assert (props["loss"].hint, props["loss"].hint_string) == (0, "")
+    # Stored and shown: what a designer sets in the inspector is saved in the scene.
+    assert props["network"].usage == "lk::reg::USAGE_STORAGE | lk::reg::USAGE_EDITOR"
+    # Run-time state (the trainer it makes) is neither saved nor shown.
+    assert props["trainer"].usage == "0"

@@ -56,6 +56,7 @@ VALID_BY_NAME = {
     ("model", "Dictionary"): "model", ("activation", "String"): 'lit:"relu"', ("init", "String"): 'lit:"kaiming"',
     ("type", "String"): 'lit:"dropout"', ("name", "String"): 'lit:"relu"', ("device", "String"): "device",
     ("path", "String"): "export_path", ("kind", "String"): 'lit:"sgd"', ("loss", "String"): 'lit:"mse"',
+    ("row", "Variant"): "flat4", ("input", "Variant"): "flat4", ("target", "Variant"): "flat3",
 }
 VALID_BY_TYPE = {
     "int": "lit:2", "float": "lit:0.05", "bool": "lit:true", "String": 'lit:"x"', "Array": "lit:[]",
@@ -64,7 +65,8 @@ VALID_BY_TYPE = {
 }
 # The object each method is called on (fixture keys); the singleton and its sub-objects by their path.
 RECEIVERS = {"LKTrainer": "trainer", "LKOptimizer": "optimizer", "LKSchedule": "schedule", "LKNetwork": "net",
-             "LKDense": "dense", "LKLayer": "layer", "LKSplit": "split", "LKHistory": "history"}
+             "LKDense": "dense", "LKLayer": "layer", "LKSplit": "split", "LKHistory": "history",
+             "LKBrain": "brain"}
 # Follow-ups (fuzz.gd _follow()): what is done with a changed receiver / a returned object afterwards.
 SETTER_FOLLOW = {"LKTrainer": "fit_trainer", "LKOptimizer": "fit_with_optimizer", "LKNetwork": "predict_network"}
 RETURN_FOLLOW = {"LKOptimizer": "fit_with_optimizer", "LKSchedule": "fit_with_schedule", "LKTrainer": "fit_trainer",

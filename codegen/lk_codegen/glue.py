@@ -40,8 +40,14 @@ class SpecError(Exception):
 
 # Engine classes an api.yaml class may inherit, and whether they are reference counted (then our C++ holds
 # them through lk::ExtRef, and scripts through Ref). A Resource can be saved, loaded and duplicated by Godot
-# through its stored properties (see the property keys `storage` and `editor`).
-PARENTS = {"Object": False, "RefCounted": True, "Resource": True}
+# through its stored properties (see the property keys `storage` and `editor`). A Node is made by the scene
+# system (a .tscn, Node.new()) and freed with its tree, so it is not reference counted: C++ holds it as a pointer.
+PARENTS = {"Object": False, "RefCounted": True, "Resource": True, "Node": False}
+# Parents whose instances are Resources: a property of such a class gets the inspector's resource picker.
+_RESOURCE_PARENTS = {"Resource"}
+
+# PropertyHint values (core/object/object.h): the inspector's editor for a property.
+_HINT_ENUM, _HINT_RESOURCE_TYPE = 2, 17
 
 # PropertyUsageFlags (core/object/object.h), as the names in godot/registry.hpp.
 _USAGE_STORAGE, _USAGE_EDITOR, _USAGE_READ_ONLY = "lk::reg::USAGE_STORAGE", "lk::reg::USAGE_EDITOR", \
@@ -72,6 +78,8 @@ class Property:
     storage: bool   # saved by ResourceSaver and copied by duplicate() (PROPERTY_USAGE_STORAGE)
     editor: bool    # shown in the inspector (PROPERTY_USAGE_EDITOR; read-only there when readonly)
     doc: str
+    hint: int = 0          # PropertyHint: a resource picker for Resource classes, a drop-down for `choices`
+    hint_string: str = ""
 
     @property
     def usage(self) -> str:
@@ -184,7 +192,7 @@ class _Resolver:
 _KEYS = {
     "class": {"name", "inherits", "doc", "impl", "singleton", "enums", "properties", "methods", "signals"},
     "method": {"name", "returns", "args", "doc", "cpp"},
-    "property": {"name", "type", "doc", "readonly", "storage", "editor"},
+    "property": {"name", "type", "doc", "readonly", "storage", "editor", "choices"},
     "signal": {"name", "args", "doc"},
     "arg": {"name", "type", "default"},
 }
@@ -236,7 +244,7 @@ def load() -> tuple[list[Cls], str]:
         for p in c.get("properties") or []:
             where = f"api.yaml:{getattr(p, 'line', '?')}: {name}.{p['name']}"
             t = res.type(p["type"], where)
-            cls.properties.append(_property(p, t, where))
+            cls.properties.append(_property(p, t, where, raw))
             cls.methods.append(Method(f"get_{p['name']}", f"get_{p['name']}", t, [], f"Getter of {p['name']}.", True))
             if not p.get("readonly"):
                 cls.methods.append(Method(f"set_{p['name']}", f"set_{p['name']}", None,
@@ -294,15 +302,25 @@ def _flag(p: dict, key: str, default: bool, where: str) -> bool:
     return value
 
 
-def _property(p: dict, t: Type, where: str) -> Property:
+def _property(p: dict, t: Type, where: str, classes: dict[str, dict]) -> Property:
     """A property with its usage: stored unless read-only (Godot's default for script properties), and a
-    read-only property can never be stored: loading a saved file would call a setter that does not exist."""
+    read-only property can never be stored: loading a saved file would call a setter that does not exist.
+    Its hint: a Resource class gets the inspector's resource picker (what @export var x: LKNetwork gets), a
+    String with `choices` a drop-down of those values."""
     readonly = _flag(p, "readonly", False, where)
     storage = _flag(p, "storage", not readonly, where)
     if readonly and storage:
         raise SpecError(f"{where}: storage: true on a readonly property (a saved value could not be set back "
                         "on load); store the state it is computed from instead")
-    return Property(p["name"], t, readonly, storage, _flag(p, "editor", True, where), p.get("doc", ""))
+    prop = Property(p["name"], t, readonly, storage, _flag(p, "editor", True, where), p.get("doc", ""))
+    if t.spec in classes and classes[t.spec].get("inherits") in _RESOURCE_PARENTS:
+        prop.hint, prop.hint_string = _HINT_RESOURCE_TYPE, t.spec
+    if "choices" in p:
+        choices = p["choices"]
+        if t.spec != "String" or not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise SpecError(f"{where}: choices is {choices!r}; expected a list of strings on a String property")
+        prop.hint, prop.hint_string = _HINT_ENUM, ",".join(choices)
+    return prop
 
 
 def inputs() -> list[Path]:

@@ -13,6 +13,7 @@ namespace lk::api {
 namespace {
 std::mutex g_jobs_mutex;
 std::vector<LKTrainingJob*> g_jobs;  // started and not yet destroyed
+thread_local LKTrainingJob::Relay* t_next_relay = nullptr;  // see RelayScope
 }  // namespace
 
 LKTrainingJob::~LKTrainingJob() {
@@ -46,6 +47,7 @@ void LKTrainingJob::start(const ExtRef<LKTrainer>& trainer, const ExtRef<LKNetwo
     network_ = network;
     history_ = history;
     epochs_ = epochs;
+    relay_ = t_next_relay;
     {
         std::lock_guard<std::mutex> lock(g_jobs_mutex);
         g_jobs.push_back(this);
@@ -58,7 +60,9 @@ void LKTrainingJob::epoch_done(int epoch, float loss) {
     std::lock_guard<std::mutex> lock(emit_mutex_);
     if (dying_) return;
     signals::LKTrainingJob_epoch_completed_deferred(owner(), int64_t(epoch), double(loss));
-    signals::LKTrainingJob_progress_deferred(owner(), double(epoch + 1) / double(std::max<int64_t>(epochs_, 1)));
+    const double fraction = double(epoch + 1) / double(std::max<int64_t>(epochs_, 1));
+    signals::LKTrainingJob_progress_deferred(owner(), fraction);
+    if (relay_) relay_->relay_epoch(int64_t(epoch), double(loss), fraction);
 }
 
 void LKTrainingJob::finish(bool ok, bool cancelled) {
@@ -68,6 +72,15 @@ void LKTrainingJob::finish(bool ok, bool cancelled) {
     std::lock_guard<std::mutex> lock(emit_mutex_);
     if (dying_) return;
     signals::LKTrainingJob_finished_deferred(owner(), ok ? history_ : ExtRef<LKHistory>());
+    if (relay_) relay_->relay_finished(ok ? history_ : ExtRef<LKHistory>());
+}
+
+LKTrainingJob::RelayScope::RelayScope(Relay* relay) { t_next_relay = relay; }
+LKTrainingJob::RelayScope::~RelayScope() { t_next_relay = nullptr; }
+
+void LKTrainingJob::detach(Relay* relay) {
+    std::lock_guard<std::mutex> lock(emit_mutex_);
+    if (relay_ == relay) relay_ = nullptr;
 }
 
 ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Array& targets) {

@@ -40,6 +40,23 @@ public:
     // Cancels and joins every running job (the extension's shutdown: before the GPU device goes).
     static void stop_all();
 
+    // Another object that re-emits this job's signals (LKBrain). The worker calls it under emit_mutex_ right after
+    // the job's own emissions, so detach() (the relay's destructor) waits for one in progress and no call reaches
+    // a destroyed relay.
+    struct Relay {
+        virtual ~Relay() = default;
+        virtual void relay_epoch(int64_t epoch, double loss, double fraction) = 0;
+        virtual void relay_finished(const ExtRef<LKHistory>& history) = 0;
+    };
+    // Jobs started on this thread while a RelayScope lives get its relay before their worker starts, so that not
+    // even the first epoch's signal can be missed (LKTrainer.fit_async starts the worker before it returns).
+    class RelayScope {
+    public:
+        explicit RelayScope(Relay* relay);
+        ~RelayScope();
+    };
+    void detach(Relay* relay);
+
 private:
     void stop_and_join();
     ExtRef<LKTrainer> trainer_;
@@ -51,6 +68,7 @@ private:
     std::atomic<int64_t> epoch_{0};
     std::mutex emit_mutex_;
     bool dying_ = false;  // under emit_mutex_: no more deferred calls on this object
+    Relay* relay_ = nullptr;  // under emit_mutex_ once the worker runs
     std::thread thread_;
 };
 

@@ -12,6 +12,9 @@ public:
     GDExtensionObjectPtr owner() const { return _owner; }
     // The exact LearnKit class ("LKNetwork"), as registered: the generated create_instance passes it.
     const char* class_name() const { return _class; }
+    // Godot's notifications to the object (all but PREDELETE, which godot/registry.cpp handles): a Node class
+    // does its per-frame work on NOTIFICATION_PROCESS here, without a script virtual.
+    virtual void on_notification(int32_t) {}
 
     // Set once by the generated create_instance, before the constructor's object is visible to scripts.
     GDExtensionObjectPtr _owner = nullptr;

@@ -17,9 +17,9 @@ struct InfoHolder {
         GDExtensionStringNamePtr name = names.back().ptr();
         names.emplace_back(p.class_name);
         GDExtensionStringNamePtr cls = names.back().ptr();
-        strings.emplace_back("");
+        strings.emplace_back(p.hint_string);
         GDExtensionStringPtr hint = strings.back().ptr();
-        return GDExtensionPropertyInfo{p.type, name, cls, 0, hint, p.usage};
+        return GDExtensionPropertyInfo{p.type, name, cls, p.hint, hint, p.usage};
     }
 };
 
@@ -36,9 +36,14 @@ constexpr int32_t NOTIFICATION_PREDELETE = 1;  // core/object/object.h
 // object will reject being freed and will remain allocated", docs.godotengine.org/en/4.5/classes/class_object.html
 // #class-object-method-cancel-free; core/object/object.cpp, Object::_predelete). The owner's own destruction
 // clears _owned_as first (api/learnkit_nn.hpp, destroy_owned).
+// Every other notification goes to the instance (a Node's READY, PROCESS...: ExtensionObject::on_notification).
 void notification(GDExtensionClassInstancePtr instance, int32_t what, GDExtensionBool) {
     auto* inst = static_cast<ExtensionObject*>(instance);
-    if (what != NOTIFICATION_PREDELETE || inst->_owned_as.empty()) return;
+    if (what != NOTIFICATION_PREDELETE) {
+        inst->on_notification(what);
+        return;
+    }
+    if (inst->_owned_as.empty()) return;
     const bool singleton = inst->_owned_as == inst->class_name();
     push_error("free", str(inst->_owned_as, singleton ? " is the engine singleton, freed when the extension unloads"
                                                       : " belongs to the LearnKit singleton and is freed with it",

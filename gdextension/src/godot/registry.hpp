@@ -22,6 +22,8 @@ struct PropInfo {
     const char* name = "";
     const char* class_name = "";  // "LKNetwork", or "LearnKit.ActivationType" for an enum
     uint32_t usage = USAGE_DEFAULT;
+    uint32_t hint = 0;            // PropertyHint: 17 resource picker (hint_string: the class), 2 enum drop-down
+    const char* hint_string = "";
 };
 
 struct MethodDef {

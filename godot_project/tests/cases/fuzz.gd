@@ -15,6 +15,9 @@ const ErrorCapture := preload("res://tests/error_capture.gd")
 
 const HUGE := 20000  # elements of the "huge" strings and arrays (moderate, so that the suite stays fast)
 
+## Nodes made as receivers or values (LKBrain): not reference counted, so freed at the end of each case.
+static var _nodes: Array[Node] = []
+
 
 ## Runs every call of the case; returns {"records": [...]} (one per call, see _record()).
 static func calls(c: Dictionary) -> Dictionary:
@@ -26,6 +29,10 @@ static func calls(c: Dictionary) -> Dictionary:
 		records.append(_call(c, int(call[0]), str(call[1]), str(call[2]), "call", null, capture))
 		if ptr_script != null and bool(call[3]):
 			records.append(_call(c, int(call[0]), str(call[1]), str(call[2]), "ptr", ptr_script, capture))
+	for node in _nodes:
+		if is_instance_valid(node):
+			node.free()
+	_nodes.clear()
 	OS.remove_logger(capture)
 	return {"records": records}
 
@@ -209,6 +216,14 @@ static func fixture(key: String, device: String) -> Variant:
 		"trainer":
 			return LearnKit.trainer(fixture("net", device), {"epochs": 2, "batch_size": 2, "loss": "mse",
 					"device": device})
+		"brain":
+			var brain := LKBrain.new()
+			brain.network = fixture("net", device)
+			brain.device = device
+			brain.epochs = 2
+			brain.batch_size = 2
+			_nodes.append(brain)
+			return brain
 		"optimizer":
 			return LearnKit.adam()
 		"schedule":
@@ -247,6 +262,10 @@ static func wrong(key: String) -> Variant:
 		var name := key.substr(3)
 		if ClassDB.is_parent_class(name, "RefCounted"):
 			return ClassDB.instantiate(name)
+		if ClassDB.is_parent_class(name, "Node"):
+			var node: Node = ClassDB.instantiate(name)
+			_nodes.append(node)
+			return node
 		return LearnKit if name == "LearnKit" else _sub_object(name)
 	match key:
 		"null":
