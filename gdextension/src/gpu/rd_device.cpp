@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/custom_activation.hpp"
 #include "gpu/rd_backend.hpp"
 #include "kernels/kernels.hpp"
 
@@ -80,6 +81,10 @@ void RdDevice::thread_main() {
         if (p.shader.is_valid()) rd_.free_rid(p.shader);
         p = Pipeline{};
     }
+    for (auto& kv : custom_pipelines_) {
+        if (kv.second.shader.is_valid()) rd_.free_rid(kv.second.shader);
+    }
+    custom_pipelines_.clear();
     if (profile_) print_profile();
     gdx::object_destroy(rd_.ptr());
     rd_ = gd::RenderingDevice();
@@ -112,6 +117,16 @@ void RdDevice::shutdown() {
 }
 
 const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err) {
+    if (is_custom_kernel(kernel)) {  // a run-time custom activation: its GLSL comes from the registry
+        Pipeline& p = custom_pipelines_[uint16_t(kernel)];
+        if (p.pipeline.is_valid()) return &p;
+        std::string glsl, name = "of a custom activation";
+        if (p.failed || !custom_kernel_source(kernel, &glsl, &name)) {
+            *err = "GPU kernel " + name + " is unavailable" + (p.failed ? " (it failed to build earlier)" : "");
+            return nullptr;
+        }
+        return compile_glsl(p, name, glsl, err) ? &p : nullptr;
+    }
     Pipeline& p = pipelines_[size_t(kernel)];
     const KernelInfo& info = kernel_info(kernel);
     if (p.failed) {
@@ -119,32 +134,36 @@ const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err) {
         return nullptr;
     }
     if (p.pipeline.is_valid()) return &p;
+    return compile_glsl(p, info.name, info.glsl_source, err) ? &p : nullptr;
+}
+
+bool RdDevice::compile_glsl(Pipeline& p, const std::string& name, const std::string& glsl, std::string* err) {
     p.failed = true;  // until it is built
     gd::Ref<gd::RDShaderSource> source = gd::make_ref<gd::RDShaderSource>();
     source->set_language(gd::RenderingDevice::SHADER_LANGUAGE_GLSL);
-    source->set_stage_source(gd::RenderingDevice::SHADER_STAGE_COMPUTE, gd::String(info.glsl_source));
+    source->set_stage_source(gd::RenderingDevice::SHADER_STAGE_COMPUTE, gd::String(glsl));
     gd::Ref<gd::RDShaderSPIRV> spirv = rd_.shader_compile_spirv_from_source(source, false);
     if (!spirv) {
-        *err = std::string("GPU shader ") + info.name + " did not compile";
-        return nullptr;
+        *err = "GPU shader " + name + " did not compile";
+        return false;
     }
     std::string log = spirv->get_stage_compile_error(gd::RenderingDevice::SHADER_STAGE_COMPUTE).utf8();
     if (!log.empty()) {
-        *err = std::string("GPU shader ") + info.name + " did not compile: " + log;
-        return nullptr;
+        *err = "GPU shader " + name + " did not compile: " + log;
+        return false;
     }
-    p.shader = rd_.shader_create_from_spirv(spirv, gd::String(info.name));
+    p.shader = rd_.shader_create_from_spirv(spirv, gd::String(name));
     if (!p.shader.is_valid()) {
-        *err = std::string("GPU shader ") + info.name + " was rejected by the device";
-        return nullptr;
+        *err = "GPU shader " + name + " was rejected by the device";
+        return false;
     }
     p.pipeline = rd_.compute_pipeline_create(p.shader, gd::Array());
     if (!p.pipeline.is_valid()) {
-        *err = std::string("GPU pipeline ") + info.name + " could not be created";
-        return nullptr;
+        *err = "GPU pipeline " + name + " could not be created";
+        return false;
     }
     p.failed = false;
-    return &p;
+    return true;
 }
 
 void RdDevice::attach(RdBackend* backend) { backends_.push_back(backend); }
@@ -160,6 +179,7 @@ void RdDevice::detach(RdBackend* backend) {
 }
 
 void RdDevice::add_kernel_time(Kernel kernel, double ms) {
+    if (size_t(kernel) >= kernel_ms_.size()) return;  // custom activations are not profiled per kernel
     kernel_ms_[size_t(kernel)] += ms;
     kernel_calls_[size_t(kernel)] += 1;
 }

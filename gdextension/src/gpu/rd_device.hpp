@@ -56,6 +56,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/backend.hpp"
@@ -96,6 +97,8 @@ public:
     };
     // The compiled pipeline of a kernel (compiled on first use); nullptr and *err when it cannot be built.
     const Pipeline* pipeline(Kernel kernel, std::string* err);
+    // Compiles GLSL into p at run time (the path of run-time custom activations); false and *err on failure.
+    bool compile_glsl(Pipeline& p, const std::string& name, const std::string& glsl, std::string* err);
     void attach(RdBackend* backend);  // backends release their RIDs through release_on_device() at shutdown
     void detach(RdBackend* backend);
 
@@ -130,6 +133,7 @@ private:
     // Owned by the device thread.
     gd::RenderingDevice rd_;
     std::vector<Pipeline> pipelines_;
+    std::unordered_map<uint16_t, Pipeline> custom_pipelines_;  // run-time custom activations, by kernel id
     std::vector<RdBackend*> backends_;
     bool profile_ = false, profile_each_call_ = false;
     std::vector<double> kernel_ms_;
