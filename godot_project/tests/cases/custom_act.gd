@@ -91,6 +91,7 @@ static func train(c: Dictionary) -> Dictionary:
 		], "xavier", 11)
 		if net == null:
 			return {"error": "sequential failed for %s" % act}
+		net.device = str(c.get("device", "auto"))
 		var trainer := Util.trainer(net, c)
 		var history := trainer.fit(x, t)
 		if history == null:
