@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from conftest import BackendResults
+from conftest import BackendResults, enabled_backends
 from lk import BACKENDS, ROOT, dec, enc, ok
 
 sys.path.insert(0, str(ROOT / "codegen"))
@@ -179,6 +179,42 @@ def _error_cases() -> list[dict]:
     return out
 
 
+# ---- Differential fuzzing of the checker: expressions mutated token by token --------------------------------
+VOCAB = ["x", "alpha", "1.0", "2", "0.5", ".5", "1e3", "+", "-", "*", "/", "(", ")", ",", "?", ":", ">", "<=",
+         "==", "&&", "||", "!", "lk_exp", "lk_max", "lk_clamp", "lk_tanh", "lk_sigmoid", "q", "exp", "$"]
+SEEDS = ["x * lk_sigmoid(x)", "x > 0.0 ? x : alpha * x", "lk_clamp(x, -1.0, 1.0) + alpha * lk_tanh(x)",
+         "!(x < -2.0 || x > 2.0) ? x * x : 4.0", "lk_max(x, 0.0) - alpha * lk_exp(-x * x)", "(x + 1.0) / 2.0"]
+FUZZ_COUNT = 160
+# Messages only the compiler gives (the generator's checker does not type-check or parse precedence).
+COMPILER_ONLY = ("is a comparison", "needs a comparison", "unexpected ", "expected ':'", "expected ','",
+                 "expected ')'", "beyond float range")
+
+
+def _fuzz_expressions() -> list[str]:
+    rng = np.random.default_rng(2024)
+    out = list(SEEDS)
+    while len(out) < FUZZ_COUNT:
+        if rng.random() < 0.25:
+            tokens = list(rng.choice(VOCAB, rng.integers(1, 8)))
+        else:
+            tokens = [m.group(m.lastgroup) for m in dialect.TOKEN.finditer(SEEDS[rng.integers(len(SEEDS))])]
+            for _ in range(rng.integers(1, 3)):
+                i = int(rng.integers(len(tokens) + 1))
+                op = rng.integers(3)
+                if op == 0 and tokens:
+                    del tokens[min(i, len(tokens) - 1)]
+                elif op == 1:
+                    tokens.insert(i, str(rng.choice(VOCAB)))
+                elif tokens:
+                    tokens[min(i, len(tokens) - 1)] = str(rng.choice(VOCAB))
+        out.append(" ".join(tokens))
+    return out
+
+
+FUZZ = _fuzz_expressions()
+FUZZ_Z = np.array([-3.0, -1.5, -0.25, 0.0, 0.5, 1.0, 2.5, 3.0], np.float32)
+
+
 def _cases(backend: str) -> list[dict]:
     rng = np.random.default_rng(1)
     cases: list[dict] = [{"id": "values", "kind": "custom_act.values", "register": GOOD,
@@ -188,6 +224,9 @@ def _cases(backend: str) -> list[dict]:
     cases.append({"id": "save_load", "kind": "custom_act.save_load", "register": GOOD, "act": "ca_scaled_tanh",
                   "x": enc(rng.normal(0, 1, (5, 2)))})
     cases += _error_cases()
+    cases += [{"id": f"fuzz_{i}", "kind": "custom_act.fuzz_one", "name": f"ca_fz{i}", "forward": f,
+               "z": enc(FUZZ_Z[None, :])} for i, f in enumerate(FUZZ)]
+    cases.append({"id": "threads", "kind": "custom_act.threads"})
     return cases
 
 
@@ -280,3 +319,43 @@ def test_bad_parameter_values(cid: str) -> None:
     messages = "\n".join(r["errors"])
     want = "is inf: expected a finite number" if cid == "inf_param" else "is true: expected a number"
     assert '"a"' in messages and want in messages, messages
+
+
+@pytest.mark.parametrize("i", range(FUZZ_COUNT))
+def test_checker_matches_the_generator(i: int) -> None:
+    """The same expression through the generator's checker (Python) and register_activation (C++): rejected by
+    the generator -> rejected with the generator's message; accepted -> registered (or refused by one of the
+    compiler's own rules); registered -> the CPU evaluator and the GPU kernel give the same values."""
+    expr = FUZZ[i]
+    r = ok(RESULTS["cpu"][f"fuzz_{i}"])
+    messages = "\n".join(r["errors"])
+    try:
+        dialect.check_expression(expr, {"x", "alpha"}, dialect.read_helpers())
+        generator = None
+    except ValueError as err:
+        generator = str(err)
+    if generator is not None:
+        assert r["returned"] == 31, f"{expr!r}: the generator rejects it ({generator}), LearnKit accepted it"
+        assert f'forward of "ca_fz{i}": {generator}' in messages, f"{expr!r}: want {generator!r} in:\n{messages}"
+        assert r["after"] == r["before"]
+        return
+    if r["returned"] != 0:
+        assert any(m in messages for m in COMPILER_ONLY), f"{expr!r}: unexpected refusal:\n{messages}"
+        assert r["after"] == r["before"]
+        return
+    assert f"ca_fz{i}" in r["after"]
+    if "gpu" not in enabled_backends():
+        return
+    g = ok(RESULTS["gpu"][f"fuzz_{i}"])
+    assert g["backend"] == "gpu"
+    np.testing.assert_allclose(dec(g["y"]), dec(r["y"]), rtol=1e-5, atol=1e-6, equal_nan=True,
+                               err_msg=f"{expr!r}: GPU kernel vs CPU evaluator")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_registration_is_thread_safe(backend: str) -> None:
+    r = ok(RESULTS[backend]["threads"])
+    assert r["own"] == [0, 0, 0, 0]
+    assert sorted(r["race"]) == [0, 31, 31, 31], "exactly one thread registers a contested name"
+    for k in range(4):
+        np.testing.assert_array_equal(dec(r[f"y{k}"])[0], np.array([1.0, 2.0, 3.0]) * (k + 1))

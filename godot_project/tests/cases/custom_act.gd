@@ -162,3 +162,49 @@ static func _names() -> Array:
 	for d: Dictionary in LearnKit.get_custom_activations():
 		names.append(d.name)
 	return names
+
+
+## One fuzzed registration: register_activation("name", "forward", "1.0", {"alpha": 0.5}), its Error and the
+## registry before and after; when it was accepted, the activation's values on "z" (1 x n) on this device.
+static func fuzz_one(c: Dictionary) -> Dictionary:
+	var before := _names()
+	var err: int = OK
+	if not before.has(str(c.name)):  # a relaunch after a crash: registered already
+		err = LearnKit.register_activation(str(c.name), str(c.forward), "1.0", {"alpha": 0.5})
+	var out := {"returned": err, "before": before, "after": _names()}
+	if err == OK:
+		var z: PackedFloat32Array = Util.flat(c.z)
+		var net := LearnKit.network(z.size())
+		if net.add_op("activation", {"activation": str(c.name)}, [0]) < 0 or net.initialize() != OK:
+			return {"error": "could not build a network with %s" % c.name}
+		net.device = str(c.get("device", "auto"))
+		out["y"] = Util.encode_rows(net.predict([z]))
+		out.merge(Util.device_used())
+	return out
+
+
+## Registration from four threads at once: each registers its own activation (x * (k + 1)) and all of them
+## "ca_race"; returns the Errors per thread and each own activation's values on [1, 2, 3].
+static func threads(c: Dictionary) -> Dictionary:
+	var threads: Array[Thread] = []
+	for k in 4:
+		var t := Thread.new()
+		t.start(func() -> Array:
+			var own := LearnKit.register_activation("ca_thread_%d" % k, "x * %d.0" % (k + 1), "%d.0" % (k + 1))
+			var race := LearnKit.register_activation("ca_race", "x", "1.0")
+			return [own, race])
+		threads.append(t)
+	var own: Array = []
+	var race: Array = []
+	for t in threads:
+		var r: Array = t.wait_to_finish()
+		own.append(r[0])
+		race.append(r[1])
+	var out := {"own": own, "race": race}
+	for k in 4:
+		var net := LearnKit.network(3)
+		if net.add_op("activation", {"activation": "ca_thread_%d" % k}, [0]) < 0 or net.initialize() != OK:
+			return {"error": "ca_thread_%d is not usable" % k}
+		net.device = str(c.get("device", "auto"))
+		out["y%d" % k] = Util.encode_rows(net.predict([PackedFloat32Array([1.0, 2.0, 3.0])]))
+	return out
