@@ -12,20 +12,25 @@
 """
 from __future__ import annotations
 
+import json
+import re
 import sys
+import textwrap
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from conftest import BackendResults, enabled_backends
+from conftest import BackendResults, enabled_backends, launch_godot
 from lk import BACKENDS, ROOT, dec, enc, ok
 
 sys.path.insert(0, str(ROOT / "codegen"))
-from lk_codegen import dialect  # noqa: E402
+from lk_codegen import dialect
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
+
+ERR_INVALID_PARAMETER = 31  # Godot's Error enum
 
 F = Callable[[np.ndarray, dict], np.ndarray]
 
@@ -297,9 +302,9 @@ def _expected_message(fwd: str, der: str, params: dict) -> str | None:
 @pytest.mark.parametrize("backend", ["cpu"])  # registration does not touch a backend
 @pytest.mark.parametrize("error", ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors(backend: str, error: tuple) -> None:
-    cid, name, fwd, der, params, text = error
+    cid, _name, fwd, der, params, text = error
     r = ok(RESULTS[backend][f"error_{cid}"])
-    assert r["returned"] == 31, f"expected ERR_INVALID_PARAMETER (31), got {r['returned']}"  # Error.ERR_INVALID_PARAMETER
+    assert r["returned"] == ERR_INVALID_PARAMETER, f"expected ERR_INVALID_PARAMETER, got {r['returned']}"
     assert r["after"] == r["before"], "a failed registration changed the registry"
     assert not r["usable"]
     messages = "\n".join(r["errors"])
@@ -315,7 +320,7 @@ def test_errors(backend: str, error: tuple) -> None:
 @pytest.mark.parametrize("cid", ["inf_param", "bool_param"])
 def test_bad_parameter_values(cid: str) -> None:
     r = ok(RESULTS["cpu"][f"error_{cid}"])
-    assert r["returned"] == 31 and r["after"] == r["before"]
+    assert r["returned"] == ERR_INVALID_PARAMETER and r["after"] == r["before"]
     messages = "\n".join(r["errors"])
     want = "is inf: expected a finite number" if cid == "inf_param" else "is true: expected a number"
     assert '"a"' in messages and want in messages, messages
@@ -335,7 +340,7 @@ def test_checker_matches_the_generator(i: int) -> None:
     except ValueError as err:
         generator = str(err)
     if generator is not None:
-        assert r["returned"] == 31, f"{expr!r}: the generator rejects it ({generator}), LearnKit accepted it"
+        assert r["returned"] == ERR_INVALID_PARAMETER, f"{expr!r}: the generator rejects it ({generator}), LearnKit accepted it"
         assert f'forward of "ca_fz{i}": {generator}' in messages, f"{expr!r}: want {generator!r} in:\n{messages}"
         assert r["after"] == r["before"]
         return
@@ -356,6 +361,31 @@ def test_checker_matches_the_generator(i: int) -> None:
 def test_registration_is_thread_safe(backend: str) -> None:
     r = ok(RESULTS[backend]["threads"])
     assert r["own"] == [0, 0, 0, 0]
-    assert sorted(r["race"]) == [0, 31, 31, 31], "exactly one thread registers a contested name"
+    assert sorted(r["race"]) == [0] + [ERR_INVALID_PARAMETER] * 3, "exactly one thread registers a contested name"
     for k in range(4):
         np.testing.assert_array_equal(dec(r[f"y{k}"])[0], np.array([1.0, 2.0, 3.0]) * (k + 1))
+
+
+def test_the_readme_example_runs_as_written() -> None:
+    """The GDScript block of the README's "Custom activations at run time" section, run as written."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Custom activations at run time"):]
+    section = section[:section.index("\n## ", 1)]
+    blocks = re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1
+    script = ("extends SceneTree\n\nfunc _init() -> void:\n" + textwrap.indent(blocks[0], "\t")
+              + "\tprint(\"README_RESULT \", JSON.stringify({\"ops\": net.get_ops(), "
+              "\"custom\": LearnKit.get_custom_activations()}))\n\tquit(0)\n")
+    generated = ROOT / "godot_project" / "tests" / "generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "readme_custom_activations.gd").write_text(script)
+    code, output = launch_godot(["-s", "res://tests/generated/readme_custom_activations.gd"], headless=True)
+    assert code == 0 and "ERROR" not in output, output[-3000:]
+    assert "true [[" in output, output[-3000:]  # err == OK, then the prediction
+    line = next(x for x in output.splitlines() if x.startswith("README_RESULT "))
+    result = json.loads(line[len("README_RESULT "):])
+    acts = [op["settings"] for op in result["ops"] if op["type"] == "activation"]
+    assert acts == [{"activation": "scaled_tanh", "a": pytest.approx(1.7159), "b": pytest.approx(0.6667)},
+                    {"activation": "scaled_tanh", "a": 1.0, "b": pytest.approx(0.6667)},
+                    {"activation": "my_swish"}]
+    assert [c["name"] for c in result["custom"]] == ["scaled_tanh", "my_swish"]

@@ -58,7 +58,8 @@ bool add_custom_dense(Model* m, const LKDense& d, TensorId in, TensorId* out, st
     Attrs act;
     act.set("activation", d.custom);
     const CustomActivation* c = find_custom_activation(d.custom);
-    const bool has_alpha = c && std::find(c->param_names.begin(), c->param_names.end(), "alpha") != c->param_names.end();
+    const bool has_alpha =
+        c && std::find(c->param_names.begin(), c->param_names.end(), "alpha") != c->param_names.end();
     if (!std::isnan(d.alpha_value) && has_alpha) act.set("alpha", d.alpha_value);
     return add_op(m, "activation", act, {*out}, out, err);
 }

@@ -37,7 +37,9 @@ bool reserved(const std::string& s) {
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 void replace_all(std::string* s, const std::string& from, const std::string& to) {
-    for (size_t p = s->find(from); p != std::string::npos; p = s->find(from, p + to.size())) s->replace(p, from.size(), to);
+    for (size_t p = s->find(from); p != std::string::npos; p = s->find(from, p + to.size())) {
+        s->replace(p, from.size(), to);
+    }
 }
 
 // A family's kernel with the expressions and parameter names spliced into the generator's placeholders.
@@ -108,7 +110,9 @@ std::string register_custom_activation(const std::string& name, const std::strin
     }
     std::lock_guard<std::mutex> lock(g_mutex);
     for (const auto& r : registry()) {
-        if (r->name == name) return "name " + quoted(name) + " is already registered (custom activations cannot be replaced)";
+        if (r->name == name) {
+            return "name " + quoted(name) + " is already registered (custom activations cannot be replaced)";
+        }
     }
     if (registry().size() >= kMaxCustomActivations) {
         return "too many custom activations (at most " + std::to_string(kMaxCustomActivations) + ")";

@@ -20,9 +20,9 @@ void run_block(const Program& p, const float* const* blocks, const float* scalar
                float* stack) {
     uint32_t sp = 0;  // blocks in use
     for (const Instr& in : p.code) {
-        float* top = stack + size_t(sp) * kBlock;  // the next free block
-        float* a = top - kBlock;                   // the topmost value
-        float* b = a - kBlock;                     // the one below
+        float* top = stack + size_t(sp) * kBlock;               // the next free block
+        float* a = sp >= 1 ? top - kBlock : nullptr;            // the topmost value
+        float* b = sp >= 2 ? top - 2 * size_t(kBlock) : nullptr;  // the one below
         switch (in.op) {
         case Opcode::CONST:
             std::fill(top, top + n, in.value);
@@ -61,7 +61,7 @@ void run_block(const Program& p, const float* const* blocks, const float* scalar
         LK_BINARY(OR, (b[i] != 0.0f || a[i] != 0.0f) ? 1.0f : 0.0f)
 #undef LK_BINARY
         case Opcode::SELECT: {
-            float* c = b - kBlock;  // condition, then-value (b), else-value (a)
+            float* c = top - 3 * size_t(kBlock);  // condition, then-value (b), else-value (a)
             for (uint32_t i = 0; i < n; ++i) c[i] = c[i] != 0.0f ? b[i] : a[i];
             sp -= 2;
             break;

@@ -112,7 +112,8 @@ void RdBackend::do_download(size_t off, float* dst, size_t n) {
 
 gd::RID RdBackend::uniform_set(gd::RenderingDevice& rd, Kernel kernel, gd::RID shader) {
     // Custom activations' kernels (core/custom_activation.hpp) have ids beyond the generated ones.
-    gd::RID& set = size_t(kernel) < uniform_sets_.size() ? uniform_sets_[size_t(kernel)] : custom_sets_[uint16_t(kernel)];
+    gd::RID& set = size_t(kernel) < uniform_sets_.size() ? uniform_sets_[size_t(kernel)]
+                                                         : custom_sets_[uint16_t(kernel)];
     if (set.is_valid()) return set;
     gd::Array uniforms;
     const gd::RID buffers[2] = {arena_, iarena_};
