@@ -29,7 +29,7 @@ from typing import Any
 
 import jinja2
 
-from . import catalogue
+from . import catalogue, custom_act
 from .catalogue import Catalogue
 from .output import REPO, TEMPLATES, environment, stamp, write_if_changed
 
@@ -260,6 +260,8 @@ def render(cat: Catalogue) -> dict[str, str]:
                           ("optimizer_host.hpp", "cpu/optimizer_host.hpp.j2"),
                           ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2")):
         files[out] = env.get_template(template).render(stamp=_spec_stamp(template), **context)
+    # Run-time custom activations: the same act_forward / act_backward templates with placeholders.
+    files.update(custom_act.render(cat, env, _spec_stamp, GUARD_SLOT, context["families"], SUMSQ_PARTIALS))
     return files
 
 
@@ -280,7 +282,7 @@ def inputs() -> list[Path]:
     templates = sorted(p for d in ("kernels", "cpu", "docs") for p in (TEMPLATES / d).glob("*.j2"))
     # The generator's own code too: a change to e.g. GEMM_TILES or a family's slots must regenerate.
     code = [Path(__file__), Path(catalogue.__file__)] + [Path(__file__).with_name(n) for n in
-            ("output.py", "dialect.py", "spec_yaml.py")]
+            ("output.py", "dialect.py", "spec_yaml.py", "custom_act.py")]
     return catalogue.spec_files() + templates + code
 
 

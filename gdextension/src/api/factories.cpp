@@ -5,6 +5,7 @@
 
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
+#include "core/custom_activation.hpp"
 #include "core/f32.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
@@ -49,12 +50,27 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
     return add_op(m, "activation", act, {*out}, out, err);
 }
 
+// A dense layer whose activation is a custom one (core/custom_activation.hpp): the same two ops, by name.
+bool add_custom_dense(Model* m, const LKDense& d, TensorId in, TensorId* out, std::string* err) {
+    Attrs a;
+    a.set("units", double(d.outputs)).set("inputs", double(d.inputs));
+    if (!add_op(m, "dense", a, {in}, out, err)) return false;
+    Attrs act;
+    act.set("activation", d.custom);
+    const CustomActivation* c = find_custom_activation(d.custom);
+    const bool has_alpha =
+        c && std::find(c->param_names.begin(), c->param_names.end(), "alpha") != c->param_names.end();
+    if (!std::isnan(d.alpha_value) && has_alpha) act.set("alpha", d.alpha_value);
+    return add_op(m, "activation", act, {*out}, out, err);
+}
+
 // Appends one description (recursively for residual blocks); *cur is the running output tensor.
 bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId* cur, uint32_t* first_width,
                std::string* err) {
     ExtRef<LKDense> d = ExtRef<LKDense>::from_variant(v);
     if (d) {
         if (*first_width == 0) *first_width = uint32_t(d->inputs);
+        if (!d->custom.empty()) return add_custom_dense(m, *d.get(), *cur, cur, err);
         return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, to_f32(d->alpha_value)}, *cur, cur,
                          err);
     }

@@ -1,12 +1,15 @@
 #include "api/learnkit.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "api/backends.hpp"
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
+#include "api/custom_activation.hpp"
 #include "api/factories.hpp"
 #include "api/loss_settings.hpp"
+#include "core/custom_activation.hpp"
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -39,9 +42,11 @@ gd::Dictionary LearnKit::get_device_info() {
 }
 
 ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha) {
-    Activation act;
-    if (!activation_from_name(activation.utf8(), &act)) {
-        push_error("dense", str("unknown activation \"", activation.utf8(), "\": expected ", activation_names()));
+    Activation act = Activation::IDENTITY;
+    const CustomActivation* custom = nullptr;
+    if (!activation_from_name(activation.utf8(), &act) && !(custom = find_custom_activation(activation.utf8()))) {
+        push_error("dense", str("unknown activation \"", activation.utf8(), "\": expected ", activation_names(),
+                                custom_names_hint()));
         return {};
     }
     // alpha NAN (the default): the activation's own default.
@@ -54,6 +59,7 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
     d->inputs = inputs;
     d->outputs = outputs;
     d->act = act;
+    if (custom) d->custom = custom->name;
     d->alpha_value = alpha;
     return d;
 }
@@ -88,6 +94,11 @@ ExtRef<LKLayer> LearnKit::activation(const gd::String& name, double alpha) {
     // (leaky_relu, elu, celu) when it has one; other parameters go by name through LearnKit.layer().
     Activation act;
     if (!std::isnan(alpha) && activation_from_name(name.utf8(), &act) && activation_has_param(act, "alpha")) {
+        s[gd::Variant("alpha")] = gd::Variant(alpha);
+    }
+    const CustomActivation* custom = find_custom_activation(name.utf8());
+    if (!std::isnan(alpha) && custom &&
+        std::find(custom->param_names.begin(), custom->param_names.end(), "alpha") != custom->param_names.end()) {
         s[gd::Variant("alpha")] = gd::Variant(alpha);
     }
     return make_layer("activation", s, gd::Array(), "activation");

@@ -30,6 +30,10 @@ public:
     ExtRef<LKNetwork> network(int64_t input_size);
     ExtRef<LKLayer> layer(const gd::String& type, const gd::Dictionary& settings);
     ExtRef<LKLayer> activation(const gd::String& name, double alpha);
+    // Custom activations at run time (api/custom_activation.cpp).
+    int64_t register_activation(const gd::String& name, const gd::String& forward, const gd::String& derivative,
+                                const gd::Dictionary& params);
+    gd::Array get_custom_activations();
     ExtRef<LKLayer> dropout(double p);
     ExtRef<LKLayer> batch_norm(double eps, double momentum, bool affine);
     ExtRef<LKLayer> layer_norm(double eps, bool affine);

@@ -13,7 +13,7 @@
 
 namespace lk::api {
 
-gd::String LKDense::get_activation() const { return gd::String(activation_info(act).name); }
+gd::String LKDense::get_activation() const { return gd::String(custom.empty() ? activation_info(act).name : custom); }
 
 gd::Dictionary LKLayer::get_settings() const { return attrs_to_dict(settings); }
 

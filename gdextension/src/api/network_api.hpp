@@ -16,6 +16,7 @@ public:
     int64_t inputs = 0, outputs = 0;
     Activation act = Activation::IDENTITY;
     double alpha_value = NAN;  // NAN: the activation's default
+    std::string custom;        // a custom activation's name (core/custom_activation.hpp); act is then IDENTITY
 
     int64_t get_inputs() const { return inputs; }
     int64_t get_outputs() const { return outputs; }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/custom_activation.hpp"
 #include "kernels/kernels.hpp"
 
 namespace lk {
@@ -33,7 +34,13 @@ void CpuBackend::do_download(size_t off, float* dst, size_t n) {
 }
 
 void CpuBackend::do_run(const KernelCall* calls, size_t n) {
-    for (size_t i = 0; i < n; ++i) run_cpu(calls[i], arena_.data(), iarena_.data());
+    for (size_t i = 0; i < n; ++i) {
+        if (is_custom_kernel(calls[i].kernel)) {
+            run_custom_cpu(calls[i], arena_.data());  // a run-time custom activation (core/custom_activation.hpp)
+        } else {
+            run_cpu(calls[i], arena_.data(), iarena_.data());
+        }
+    }
 }
 
 }  // namespace lk

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/custom_activation.hpp"
 #include "gpu/rd_device.hpp"
 #include "kernels/kernels.hpp"
 
@@ -37,6 +38,7 @@ void RdBackend::release_on_device(gd::RenderingDevice& rd) {
     if (iarena_.is_valid()) rd.free_rid(iarena_);
     arena_ = iarena_ = gd::RID();
     std::fill(uniform_sets_.begin(), uniform_sets_.end(), gd::RID());
+    custom_sets_.clear();
     released_ = true;
 }
 
@@ -59,6 +61,7 @@ bool RdBackend::do_reserve(size_t floats, size_t uints, std::string* err) {
         if (arena_.is_valid()) rd.free_rid(arena_);
         if (iarena_.is_valid()) rd.free_rid(iarena_);
         std::fill(uniform_sets_.begin(), uniform_sets_.end(), gd::RID());
+        custom_sets_.clear();
         arena_ = rd.storage_buffer_create(int64_t(std::max<size_t>(floats, 1) * 4));
         iarena_ = rd.storage_buffer_create(int64_t(std::max<size_t>(uints, 1) * 4));
         ok = arena_.is_valid() && iarena_.is_valid();
@@ -108,7 +111,9 @@ void RdBackend::do_download(size_t off, float* dst, size_t n) {
 }
 
 gd::RID RdBackend::uniform_set(gd::RenderingDevice& rd, Kernel kernel, gd::RID shader) {
-    gd::RID& set = uniform_sets_[size_t(kernel)];
+    // Custom activations' kernels (core/custom_activation.hpp) have ids beyond the generated ones.
+    gd::RID& set = size_t(kernel) < uniform_sets_.size() ? uniform_sets_[size_t(kernel)]
+                                                         : custom_sets_[uint16_t(kernel)];
     if (set.is_valid()) return set;
     gd::Array uniforms;
     const gd::RID buffers[2] = {arena_, iarena_};
@@ -134,7 +139,10 @@ void RdBackend::record_and_submit(gd::RenderingDevice& rd, const KernelCall* cal
         pipes[i] = device_->pipeline(calls[i].kernel, &err);
         if (pipes[i]) sets[i] = uniform_set(rd, calls[i].kernel, pipes[i]->shader);
         if (!pipes[i] || !sets[i].is_valid()) {
-            fail(err.empty() ? std::string("GPU kernel ") + kernel_info(calls[i].kernel).name + " is unavailable"
+            fail(err.empty() ? std::string("GPU kernel ") +
+                                   (is_custom_kernel(calls[i].kernel) ? "of a custom activation"
+                                                                      : kernel_info(calls[i].kernel).name) +
+                                   " is unavailable"
                              : err);
             return;
         }

@@ -9,6 +9,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "core/backend.hpp"
@@ -54,6 +55,7 @@ private:
     // Device-thread state (touched only inside device jobs).
     gd::RID arena_, iarena_;
     std::vector<gd::RID> uniform_sets_;  // per kernel; freed with the arena buffers
+    std::unordered_map<uint16_t, gd::RID> custom_sets_;  // the same for custom activations, by kernel id
     bool released_ = false;
     gd::PackedByteArray push_bytes_;     // reused for every push constant
     // Caller-thread state.

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "core/custom_activation.hpp"
 #include "gpu/rd_backend.hpp"
 #include "gpu/spirv_table.hpp"
 #include "gpu/warm_up.hpp"
@@ -98,6 +99,10 @@ void RdDevice::thread_main() {
         if (p.shader.is_valid()) rd_.free_rid(p.shader);
         p = Pipeline{};
     }
+    for (auto& kv : custom_pipelines_) {
+        if (kv.second.shader.is_valid()) rd_.free_rid(kv.second.shader);
+    }
+    custom_pipelines_.clear();
     if (profile_) print_profile();
     gdx::object_destroy(rd_.ptr());
     rd_ = gd::RenderingDevice();
@@ -130,6 +135,7 @@ void RdDevice::shutdown() {
 }
 
 const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err, bool warming) {
+    if (is_custom_kernel(kernel)) return custom_pipeline(kernel, err);
     Pipeline& p = pipelines_[size_t(kernel)];
     const KernelInfo& info = kernel_info(kernel);
     if (p.failed) {
@@ -199,6 +205,26 @@ RdDevice::Stats RdDevice::stats() const {
     return stats_;
 }
 
+const RdDevice::Pipeline* RdDevice::custom_pipeline(Kernel kernel, std::string* err) {
+    Pipeline& p = custom_pipelines_[uint16_t(kernel)];  // a run-time custom activation: GLSL from the registry
+    if (p.pipeline.is_valid()) return &p;
+    std::string glsl, name = "of a custom activation";
+    if (p.failed || !custom_kernel_source(kernel, &glsl, &name)) {
+        *err = "GPU kernel " + name + " is unavailable" + (p.failed ? " (it failed to build earlier)" : "");
+        return nullptr;
+    }
+    p.failed = true;  // until it is built
+    p.shader = compile_glsl(name, glsl, err);
+    if (!p.shader.is_valid()) return nullptr;
+    p.pipeline = rd_.compute_pipeline_create(p.shader, gd::Array());
+    if (!p.pipeline.is_valid()) {
+        *err = "GPU pipeline " + name + " could not be created";
+        return nullptr;
+    }
+    p.failed = false;
+    return &p;
+}
+
 void RdDevice::attach(RdBackend* backend) { backends_.push_back(backend); }
 
 void RdDevice::detach(RdBackend* backend) {
@@ -212,6 +238,7 @@ void RdDevice::detach(RdBackend* backend) {
 }
 
 void RdDevice::add_kernel_time(Kernel kernel, double ms) {
+    if (size_t(kernel) >= kernel_ms_.size()) return;  // custom activations are not profiled per kernel
     kernel_ms_[size_t(kernel)] += ms;
     kernel_calls_[size_t(kernel)] += 1;
 }

@@ -57,6 +57,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/backend.hpp"
@@ -103,6 +104,8 @@ public:
     // A shader compiled from GLSL source at run time (glslang inside Godot: milliseconds to a second), for
     // kernels that do not exist at build time. Invalid RID and *err on failure; counted in Stats.
     gd::RID compile_glsl(const std::string& name, const std::string& glsl, std::string* err);
+    // The pipeline of a run-time custom activation kernel (core/custom_activation.hpp), compiled from its GLSL.
+    const Pipeline* custom_pipeline(Kernel kernel, std::string* err);
     void attach(RdBackend* backend);  // backends release their RIDs through release_on_device() at shutdown
     void detach(RdBackend* backend);
 
@@ -150,6 +153,7 @@ private:
     std::vector<const SpirvEntry*> spirv_;  // per kernel; nullptr: compile its GLSL
     mutable std::mutex stats_mutex_;
     Stats stats_;
+    std::unordered_map<uint16_t, Pipeline> custom_pipelines_;  // run-time custom activations, by kernel id
     std::vector<RdBackend*> backends_;
     bool profile_ = false, profile_each_call_ = false;
     std::vector<double> kernel_ms_;

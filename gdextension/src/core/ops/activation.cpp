@@ -8,6 +8,7 @@
 // named parameters, and version-1 files pass alpha only to activations that have one).
 #include <cmath>
 
+#include "core/custom_activation.hpp"
 #include "core/kernel_builders.hpp"
 #include "core/op_registry.hpp"
 
@@ -73,13 +74,19 @@ std::unique_ptr<Op> make_activation(const Attrs& attrs, std::string* err) {
     const std::string name = r.text("activation", "");
     Activation act = Activation::IDENTITY;
     if (!activation_from_name(name, &act)) {
+        // Not in the catalogue: a custom activation registered at run time (core/custom_activation.hpp)?
+        if (find_custom_activation(name)) return make_custom_activation_op(name, r, err);
         std::string known;
         for (int i = 0; i < ACTIVATION_COUNT; ++i) {
             const ActivationInfo& info = activation_info(Activation(i));
             known += std::string(i ? ", " : "") + info.name;
             if (info.aliases[0]) known += std::string(" (or ") + info.aliases + ")";
         }
-        r.fail("unknown activation \"" + name + "\": expected one of " + known);
+        const std::vector<std::string> custom = custom_activation_names();
+        known += custom.empty() ? std::string(" (no custom activation registered)") : "; custom:";
+        for (size_t i = 0; i < custom.size(); ++i) known += (i ? ", " : " ") + custom[i];
+        r.fail("unknown activation \"" + name + "\": expected one of " + known +
+               " (a custom activation must be registered with LearnKit.register_activation() first)");
     }
     const ActivationInfo& info = activation_info(act);
     ActParams params = info.defaults;
