@@ -29,7 +29,10 @@ func _run() -> void:
 	await _online(brain, out)
 	_replay(out)
 	_errors(out)
-	out["icon_is_texture"] = load("res://addons/learnkit/icons/LKBrain.svg") is Texture2D
+	# Read the SVG itself, not its import: a fresh clone has no .godot/imported until the editor imports once.
+	var icon := Image.new()
+	var icon_err := icon.load_svg_from_buffer(FileAccess.get_file_as_bytes("res://addons/learnkit/icons/LKBrain.svg"))
+	out["icon_is_texture"] = icon_err == OK and icon.get_width() > 0
 	out["stray_errors"] = Array(_capture.take())
 	var file := FileAccess.open(args[args.find("--out") + 1], FileAccess.WRITE)
 	file.store_string(JSON.stringify(out, "", false, true))
