@@ -7,12 +7,15 @@ weights; bad options are clear errors."""
 
 from __future__ import annotations
 
+import json
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import reference as ref
-from conftest import BackendResults
+from conftest import BackendResults, enabled_backends, launch_godot, tail
 from lk import BACKENDS, as64, chain, dec, enc, enc_params, layers_case, ok, random_params
 from sklearn import metrics as skm
 
@@ -300,3 +303,49 @@ def test_bad_options_are_clear_errors(results: BackendResults, backend: str, cid
     message = BAD[cid][1]
     assert not r["history"], "a bad option returns null"
     assert any(message in e for e in r["errors"]), f"expected {message!r} in {r['errors']}"
+
+
+# --- fit_async() with the same options, in a real scene loop (godot_project/tests/fitopts_async.gd) ---------------
+
+_ASYNC: dict[str, dict] = {}
+
+
+def async_run(backend: str) -> dict:
+    if backend not in enabled_backends():
+        pytest.skip(f"backend {backend!r} is off (LEARNKIT_BACKENDS)")
+    if backend not in _ASYNC:
+        with tempfile.TemporaryDirectory(prefix="learnkit-fitopts-") as tmp:
+            out = Path(tmp, "out.json")
+            rc, output = launch_godot(["-s", "res://tests/fitopts_async.gd", "--", "--device", backend, "--epochs",
+                                       "4000" if backend == "cpu" else "60", "--out", str(out)],
+                                      headless=backend == "cpu")
+            assert out.exists(), f"fitopts_async.gd wrote no results (exit {rc}):\n{tail(output)}"
+            _ASYNC[backend] = json.loads(out.read_text(), strict=False)
+    return _ASYNC[backend]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fit_async_takes_the_same_options(backend: str) -> None:
+    r = async_run(backend)
+    assert not r["errors"], r["errors"]
+    a = r["async"]
+    # on_epoch ran on the main thread, in order, and its false at epoch 2 cancelled the job soon after.
+    assert [c["epoch"] for c in a["calls"]] == list(range(len(a["calls"])))
+    assert all(c["main"] for c in a["calls"]) and all(s["main"] for s in a["signalled"])
+    assert 3 <= a["epochs"] < r["epochs"] and a["stopped"] and a["cancelled"]
+    assert len(a["calls"]) >= 3 and len(a["signalled"]) >= 3
+    # The numbers are the synchronous fit's.
+    n = a["epochs"]
+    np.testing.assert_allclose(a["val_loss"], r["sync_val_loss"][:n], rtol=1e-6)
+    np.testing.assert_allclose(a["val_accuracy"], r["sync_val_accuracy"][:n], atol=1e-9)
+    for c in a["calls"]:
+        assert c["logs"]["val_loss"] == pytest.approx(r["sync_val_loss"][c["epoch"]], rel=1e-6)
+        assert sorted(c["logs"]) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fit_async_early_stopping_restores_the_best_epoch(backend: str) -> None:
+    e = async_run(backend)["early"]
+    assert np.all(np.diff(e["val_loss"]) > 0), "the construction: validation loss grows every epoch"
+    assert e["epochs"] == 3 and e["best_epoch"] == 0 and e["early_stopped"]
+    assert e["restored"], (e["params"], e["epoch0"])

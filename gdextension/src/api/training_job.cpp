@@ -184,8 +184,11 @@ ExtRef<LKHistory> LKTrainer::train_for(const gd::Array& inputs, const gd::Array&
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         return ms + ms / std::max(done, 1) > budget_ms;
     };
+    FitWatch watch;
+    watch.write_back = observed();  // handlers see each epoch's network, as in fit()
     std::string err;
-    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks)) {
+    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks,
+                      &watch)) {
         push_error(where, err);
         return {};
     }
