@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from sklearn import metrics as skm
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 
+ROOT = Path(__file__).resolve().parent.parent
 RNG = np.random.default_rng(1515)
 
 # Regression: 4-8-3 tanh, mse, Adam, no shuffling (the NumPy reference walks the rows in order).
@@ -349,3 +352,28 @@ def test_fit_async_early_stopping_restores_the_best_epoch(backend: str) -> None:
     assert np.all(np.diff(e["val_loss"]) > 0), "the construction: validation loss grows every epoch"
     assert e["epochs"] == 3 and e["best_epoch"] == 0 and e["early_stopped"]
     assert e["restored"], (e["params"], e["epoch0"])
+
+
+def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's "Validation, early stopping and metrics" block, on 3 classes of 4 features (CPU)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Validation, early stopping and metrics"):]
+    section = section[:section.index("\n## ", 1)]
+    blocks = re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1
+    data = ("\tvar inputs: Array = []\n\tvar labels: Array = []\n\tfor i in 150:\n"
+            "\t\tvar c := i % 3\n\t\tinputs.append(PackedFloat32Array([c + sin(i * 1.7) * 0.4, cos(i * 0.9) * 0.4 - c,"
+            " 0.3 * c, sin(i * 0.31)]))\n\t\tlabels.append(c)\n"
+            "\tvar test_inputs := inputs.slice(0, 30)\n\tvar test_labels := labels.slice(0, 30)\n")
+    body = textwrap.indent(blocks[0], "\t")
+    script = ("extends SceneTree\n\nfunc _init() -> void:\n" + data + body +
+              "\tprint(\"README_RESULT \" + JSON.stringify({\"epochs\": history.epochs, \"val\": history.val_loss.size(),"
+              " \"f1\": report.macro_f1, \"acc\": history.metrics.val_accuracy[-1]}))\n\tquit(0)\n")
+    generated = ROOT / "godot_project" / "tests" / "generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "readme_fitopts.gd").write_text(script)
+    code, output = launch_godot(["-s", "res://tests/generated/readme_fitopts.gd"], headless=True)
+    assert code == 0 and "ERROR" not in output, output[-3000:]
+    result = json.loads(next(x for x in output.splitlines() if x.startswith("README_RESULT "))[len("README_RESULT "):])
+    assert 1 <= result["epochs"] < 200 and result["val"] == result["epochs"], result
+    assert result["acc"] == 1.0 and result["f1"] > 0.9, result
