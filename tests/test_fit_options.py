@@ -18,7 +18,17 @@ import numpy as np
 import pytest
 import reference as ref
 from conftest import BackendResults, enabled_backends, launch_godot, tail
-from lk import BACKENDS, as64, chain, dec, enc, enc_params, layers_case, ok, random_params
+from lk import (
+    BACKENDS,
+    as64,
+    chain,
+    dec,
+    enc,
+    enc_params,
+    layers_case,
+    ok,
+    random_params,
+)
 from sklearn import metrics as skm
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
