@@ -80,6 +80,7 @@ BAD = {
     "bad-key": ({"options": {"epochs": 3}}, "fit() has no option \"epochs\""),
     "bad-split": ({"options": {"validation_split": 1.5}}, "validation_split is 1.5"),
     "bad-split-rows": ({"options": {"validation_split": 0.001}}, "leaves 0 validation"),
+    "bad-split-negative": ({"options": {"validation_split": -0.2}}, "validation_split is -0.2"),
     "bad-both": ({"options": {"validation_split": 0.2}, "val_x": enc(REG_VX), "val_targets": enc(REG_VT)},
                  "validation_data and validation_split are both set"),
     "bad-val-width": ({"val_x": enc(REG_VX[:, :3]), "val_targets": enc(REG_VT)}, "validation_data: "),
@@ -101,6 +102,7 @@ def make_cases() -> list[dict]:
         {"id": "reg-valdata", "kind": "fitopts.fit", **REG, "val_x": enc(REG_VX), "val_targets": enc(REG_VT),
          "options": {"metrics": ["mse", "mae", "r2"]}, "probe": enc(REG_VX)},
         {"id": "reg-plain", "kind": "fitopts.fit", **REG, "callback": False},
+        {"id": "reg-split-zero", "kind": "fitopts.fit", **REG, "callback": False, "options": {"validation_split": 0}},
         {"id": "reg-handlers", "kind": "fitopts.fit", **REG, "callback": False, "connect": True, "probe": enc(REG_X)},
         {"id": "reg-one-epoch", "kind": "fitopts.fit", **REG, "epochs": 1, "callback": False, "probe": enc(REG_X)},
         {"id": "cls-split", "kind": "fitopts.fit", **CLS, "connect": True,
@@ -187,6 +189,8 @@ def test_options_do_not_change_training(results: BackendResults, backend: str) -
         for name in a:
             np.testing.assert_allclose(dec(a[name]), dec(b[name]), rtol=1e-6, atol=1e-7)
     assert plain["val_loss"] == [] and plain["metrics"] == {} and plain["best_epoch"] == -1
+    zero = ok(results[backend]["reg-split-zero"])  # validation_split 0: no validation, Keras's default
+    assert not zero["errors"] and zero["val_loss"] == [] and zero["loss"] == plain["loss"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

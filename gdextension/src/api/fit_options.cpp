@@ -101,8 +101,8 @@ std::string parse_fit_options(const gd::Dictionary& options, const Model& net, L
         gd::Variant v;
         options.lookup(keys[i], &v);
         if (k == "validation_split") {
-            if (!v.is_number() || !(v.as_double() > 0.0 && v.as_double() < 1.0)) {
-                return str("validation_split is ", v.describe(), ": expected a fraction of the rows in (0, 1)");
+            if (!v.is_number() || !(v.as_double() >= 0.0 && v.as_double() < 1.0)) {
+                return str("validation_split is ", v.describe(), ": expected a fraction of the rows in (0, 1) (0: none)");
             }
             split = v.as_double();
         } else if (k == "validation_shuffle") {
