@@ -172,19 +172,21 @@ def test_two_threads_train_two_networks(results: BackendResults, backend: str) -
 
 
 @pytest.mark.parametrize("backend", ["cpu", "gpu"])
-def test_predicting_with_the_network_a_thread_trains_sees_before_or_after(
+def test_predicting_with_the_network_a_thread_trains_sees_a_whole_network(
     results: BackendResults, backend: str
 ) -> None:
-    """A network's parameters change all at once when fit() returns: a prediction on another thread meanwhile
-    uses the parameters from before the fit (the fit trains its own device copy), one after it the trained
-    ones, never a mix; and the fit is the one it would be alone."""
+    """A network's parameters change all at once: when fit() returns, or (while a handler is connected, as here)
+    at each epoch's write-back. A prediction on another thread meanwhile uses the parameters from before the fit,
+    after one of its epochs or after it, never a mix; and the fit is the one it would be alone."""
     r = ok(results[backend]["same-network"])
     assert not errors(r), errors(r)
     assert_same_fit(r["threaded"], r["alone"], "train", backend)
-    assert r["mid"] == "before", "a prediction in the middle of the fit saw neither the old nor the new network"
+    # Held in epoch 0's handler: the network is epoch 0's, whole (parameters and predictions).
+    assert r["mid"] == "epoch" and r["mid_is_epoch0"], r["mid"]
+    for (mw, mb), (w, b) in zip(dec_params(r["params_mid"]), dec_params(r["params_epoch0"]), strict=True):
+        assert mw.tobytes() == w.tobytes() and mb.tobytes() == b.tobytes(), "get_parameters() mid-fit is not epoch 0's"
     _, params, *_ = REFS["train"]
-    for (mw, mb), (w, b) in zip(dec_params(r["params_mid"]), params, strict=True):
-        assert mw.tobytes() == w.tobytes() and mb.tobytes() == b.tobytes(), "get_parameters() mid-fit changed"
+    assert dec_params(r["params_mid"])[0][0].tobytes() != params[0][0].tobytes(), "epoch 0 was written back"
     assert r["counts"]["mixed"] == 0, r["counts"]
     # A prediction that overlapped the fit's write-back must not leave the network predicting with the old
     # parameters afterwards.

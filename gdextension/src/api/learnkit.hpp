@@ -1,6 +1,7 @@
 // The LearnKit engine singleton: the GDScript entry point (LearnKit.nn, LearnKit.dense(), ...).
 #pragma once
 #include "api/learnkit_data.hpp"
+#include "api/learnkit_evaluate.hpp"
 #include "api/learnkit_nn.hpp"
 #include "api/warm_up_api.hpp"
 

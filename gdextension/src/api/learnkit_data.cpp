@@ -73,49 +73,4 @@ gd::Array LearnKitData::one_hot(const gd::Array& labels, int64_t classes) {
     return matrix_to_rows(rows, values.size(), size_t(classes));
 }
 
-namespace {
-// Outputs and targets of a network on a data set, for the metrics; false after push_error.
-bool outputs_and_targets(const ExtRef<LKNetwork>& network, const gd::Array& inputs, const gd::Array& targets,
-                         std::vector<float>* Y, std::vector<float>* T, size_t* rows, const char* where) {
-    if (!network) {
-        push_error(where, "network is null: expected an LKNetwork");
-        return false;
-    }
-    uint32_t width = network->net.input_width();
-    std::vector<float> X;
-    std::string err;
-    if (!rows_to_matrix(inputs, "inputs", &width, &X, &err) ||
-        !targets_to_matrix(targets, X.size() / width, network->net.output_width(), T, &err)) {
-        push_error(where, err);
-        return false;
-    }
-    *rows = X.size() / width;
-    return network->run_forward(X, *rows, Y, where);
-}
-}  // namespace
-
-double LearnKitEvaluate::evaluate_model_soft_max(const ExtRef<LKNetwork>& network, const gd::Array& inputs,
-                                                 const gd::Array& targets) {
-    std::vector<float> Y, T;
-    size_t rows = 0;
-    if (!outputs_and_targets(network, inputs, targets, &Y, &T, &rows, "evaluate.evaluate_model_soft_max")) return 0.0;
-    const size_t w = network->net.output_width();
-    size_t correct = 0;
-    for (size_t r = 0; r < rows; ++r) {
-        const float* y = Y.data() + r * w;
-        const float* t = T.data() + r * w;
-        correct += size_t(std::max_element(y, y + w) - y) == size_t(std::max_element(t, t + w) - t);
-    }
-    return double(correct) / double(rows);
-}
-
-double LearnKitEvaluate::mse(const ExtRef<LKNetwork>& network, const gd::Array& inputs, const gd::Array& targets) {
-    std::vector<float> Y, T;
-    size_t rows = 0;
-    if (!outputs_and_targets(network, inputs, targets, &Y, &T, &rows, "evaluate.mse")) return NAN;
-    double sum = 0.0;
-    for (size_t i = 0; i < Y.size(); ++i) sum += double(Y[i] - T[i]) * double(Y[i] - T[i]);
-    return sum / double(Y.size());
-}
-
 }  // namespace lk::api

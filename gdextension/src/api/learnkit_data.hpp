@@ -1,4 +1,4 @@
-// LearnKit.data, LearnKit.evaluate, LearnKit.serialize and the LKSplit they return.
+// LearnKit.data, LearnKit.serialize and the LKSplit they return (LearnKit.evaluate: api/learnkit_evaluate.hpp).
 #pragma once
 #include "api/network_api.hpp"
 
@@ -19,13 +19,6 @@ public:
     static constexpr const char* CLASS_NAME = "LearnKitData";
     ExtRef<LKSplit> train_test_split(const gd::Array& inputs, const gd::Array& targets, double test_ratio, int64_t seed);
     gd::Array one_hot(const gd::Array& labels, int64_t classes);
-};
-
-class LearnKitEvaluate : public ExtensionObject {
-public:
-    static constexpr const char* CLASS_NAME = "LearnKitEvaluate";
-    double evaluate_model_soft_max(const ExtRef<LKNetwork>& network, const gd::Array& inputs, const gd::Array& targets);
-    double mse(const ExtRef<LKNetwork>& network, const gd::Array& inputs, const gd::Array& targets);
 };
 
 class LearnKitSerialize : public ExtensionObject {

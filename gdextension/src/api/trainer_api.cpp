@@ -86,6 +86,28 @@ gd::PackedFloat32Array LKHistory::get_loss() const {
     return to_packed(result.epoch_loss.data(), result.epoch_loss.size());
 }
 
+gd::PackedFloat32Array LKHistory::get_val_loss() const {
+    std::vector<float> v;
+    bool validated = false;  // a NaN val_loss is a value (a diverged epoch); an absent one means no validation
+    for (size_t i = 0; !result.logs.empty() && i < result.logs[0].values.size(); ++i) {
+        validated = validated || result.logs[0].values[i].first == "val_loss";
+    }
+    for (size_t i = 0; validated && i < result.logs.size(); ++i) v.push_back(float(result.logs[i].get("val_loss")));
+    return to_packed(v.data(), v.size());
+}
+
+gd::Dictionary LKHistory::get_metrics() const {
+    gd::Dictionary out;
+    if (result.logs.empty()) return out;
+    for (const auto& entry : result.logs[0].values) {
+        if (entry.first == "loss" || entry.first == "val_loss") continue;
+        std::vector<float> v;
+        for (const EpochLog& log : result.logs) v.push_back(float(log.get(entry.first)));
+        out[gd::Variant(entry.first)] = gd::Variant(to_packed(v.data(), v.size()));
+    }
+    return out;
+}
+
 void LKTrainer::set_loss(const gd::String& value) {
     Loss l;
     if (!loss_from_name(value.utf8(), &l)) {
@@ -233,8 +255,26 @@ Backend* LKTrainer::backend_for(size_t batch_rows, const char* where) {
 }
 
 
+bool LKTrainer::observed() const {
+    gd::Object self(owner());
+    return self.has_connections(gd::StringName("epoch_completed")) ||
+           self.has_connections(gd::StringName("epoch_metrics"));
+}
+
+bool LKTrainer::read_fit(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options,
+                         TrainConfig* cfg, std::vector<float>* X, std::vector<float>* T, size_t* rows,
+                         FitOptions* opts, const char* where) {
+    if (!config(cfg, where) || !read_data(inputs, targets, X, T, rows, where)) return false;
+    const std::string bad = parse_fit_options(options, network->net, loss, uint64_t(seed), X, T, rows, opts);
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return false;
+    }
+    return true;
+}
+
 ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows,
-                                     const char* where) {
+                                     const char* where, FitOptions* options) {
     TrainConfig cfg;
     if (!config(&cfg, where)) return {};
     CallGuard guard(trainer_, &network->net, where);
@@ -247,23 +287,35 @@ ExtRef<LKHistory> LKTrainer::run_fit(const std::vector<float>& X, const std::vec
     hooks.on_epoch = [self](int epoch, float loss_value) {
         signals::LKTrainer_epoch_completed(self, int64_t(epoch), double(loss_value));
     };
+    FitOptions none;
+    FitOptions& opts = options ? *options : none;
+    opts.watch.write_back = observed() || opts.has_callback();
+    std::string callback_error;
+    hooks.on_epoch_log = [self, &opts, &callback_error](const EpochLog& log) {
+        const gd::Dictionary logs = log_dictionary(log);
+        signals::LKTrainer_epoch_metrics(self, int64_t(log.epoch), logs);
+        return !opts.has_callback() || call_on_epoch(opts.on_epoch, int64_t(log.epoch), logs, &callback_error);
+    };
     std::string err;
-    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks)) {
+    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks,
+                      &opts.watch)) {
         push_error(where, err);
         return {};
     }
+    if (!callback_error.empty()) push_error(where, callback_error);
     warn_nonfinite(history->result, where);
     note_used(*backend);
     return history;
 }
 
-ExtRef<LKHistory> LKTrainer::fit(const gd::Array& inputs, const gd::Array& targets) {
+ExtRef<LKHistory> LKTrainer::fit(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options) {
     const char* where = "LKTrainer.fit";
     std::vector<float> X, T;
     size_t rows = 0;
     TrainConfig cfg;
-    if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return {};
-    return run_fit(X, T, rows, where);
+    FitOptions opts;
+    if (!read_fit(inputs, targets, options, &cfg, &X, &T, &rows, &opts, where)) return {};
+    return run_fit(X, T, rows, where, &opts);
 }
 
 ExtRef<LKHistory> LKTrainer::fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
@@ -290,7 +342,7 @@ ExtRef<LKHistory> LKTrainer::fit_flat(const gd::PackedFloat32Array& inputs, cons
 }
 
 double LKTrainer::train(const gd::Array& inputs, const gd::Array& targets) {
-    ExtRef<LKHistory> history = fit(inputs, targets);
+    ExtRef<LKHistory> history = fit(inputs, targets, gd::Dictionary());
     return history ? history->result.total_ms : -1.0;
 }
 

@@ -1,5 +1,6 @@
 // LKOptimizer, LKSchedule, LKHistory and LKTrainer: the GDScript face of core/trainer.hpp.
 #pragma once
+#include "api/fit_options.hpp"
 #include "api/float_checks.hpp"
 #include "api/network_api.hpp"
 #include "core/schedule.hpp"
@@ -71,6 +72,10 @@ public:
     gd::String get_device_name() const { return gd::String(result.device); }
     int64_t get_nonfinite_epoch() const { return result.nonfinite_epoch; }
     bool get_stopped() const { return result.stopped; }
+    gd::PackedFloat32Array get_val_loss() const;
+    gd::Dictionary get_metrics() const;
+    int64_t get_best_epoch() const { return result.best_epoch; }
+    bool get_early_stopped() const { return result.early_stopped; }
 };
 
 class LKTrainer : public ExtensionObject {
@@ -132,9 +137,9 @@ public:
     std::vector<ParamGroup> param_groups;
 
     double train(const gd::Array& inputs, const gd::Array& targets);
-    ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets);
+    ExtRef<LKHistory> fit(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options);
     // fit() on a worker thread: returns at once (null on bad input or while another call runs).
-    ExtRef<LKTrainingJob> fit_async(const gd::Array& inputs, const gd::Array& targets);
+    ExtRef<LKTrainingJob> fit_async(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options);
     // Whole epochs within a time budget, resuming at resume_epoch (see api.yaml).
     ExtRef<LKHistory> train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms);
     int64_t get_resume_epoch() const { return resume_epoch; }
@@ -149,7 +154,14 @@ private:
     bool read_data(const gd::Array& inputs, const gd::Array& targets, std::vector<float>* X, std::vector<float>* T,
                    size_t* rows, const char* where) const;
     Backend* backend_for(size_t batch_rows, const char* where);
-    ExtRef<LKHistory> run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows, const char* where);
+    ExtRef<LKHistory> run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows, const char* where,
+                              FitOptions* options = nullptr);
+    // Reads fit()'s inputs, targets and options (validation_split takes its rows out of X/T); false after push_error.
+    bool read_fit(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options, TrainConfig* cfg,
+                  std::vector<float>* X, std::vector<float>* T, size_t* rows, FitOptions* opts, const char* where);
+    // Whether a handler is connected to epoch_completed or epoch_metrics (the parameters are then written back
+    // every epoch, so that it sees the network as it is).
+    bool observed() const;
     Session trainer_;
 };
 

@@ -65,6 +65,26 @@ void LKTrainingJob::epoch_done(int epoch, float loss) {
     if (relay_) relay_->relay_epoch(int64_t(epoch), double(loss), fraction);
 }
 
+void LKTrainingJob::epoch_logged(const EpochLog& log) {
+    std::lock_guard<std::mutex> lock(emit_mutex_);
+    if (dying_) return;
+    const gd::Dictionary logs = log_dictionary(log);
+    signals::LKTrainingJob_epoch_metrics_deferred(owner(), int64_t(log.epoch), logs);
+    if (has_on_epoch_) {
+        gd::Object(owner()).call_deferred(gd::StringName("_run_on_epoch"), {gd::Variant(int64_t(log.epoch)),
+                                                                            gd::Variant(logs)});
+    }
+}
+
+void LKTrainingJob::run_on_epoch(int64_t epoch, const gd::Dictionary& logs) {
+    if (on_epoch.is_nil() || get_done()) return;  // after the end: the fit no longer listens
+    std::string err;
+    if (!call_on_epoch(on_epoch, epoch, logs, &err)) {
+        if (!err.empty()) push_error("LKTrainingJob.on_epoch", err);
+        cancel();
+    }
+}
+
 void LKTrainingJob::finish(bool ok, bool cancelled) {
     ok_ = ok;
     cancelled_.store(cancelled, std::memory_order_release);
@@ -83,12 +103,16 @@ void LKTrainingJob::detach(Relay* relay) {
     if (relay_ == relay) relay_ = nullptr;
 }
 
-ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Array& targets) {
+ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Array& targets,
+                                           const gd::Dictionary& options) {
     const char* where = "LKTrainer.fit_async";
     auto X = std::make_shared<std::vector<float>>(), T = std::make_shared<std::vector<float>>();
+    auto opts = std::make_shared<FitOptions>();
     size_t rows = 0;
     TrainConfig cfg;
-    if (!config(&cfg, where) || !read_data(inputs, targets, X.get(), T.get(), &rows, where)) return {};
+    if (!read_fit(inputs, targets, options, &cfg, X.get(), T.get(), &rows, opts.get(), where)) return {};
+    // Handlers connect to the job after this returns: only options ask for the per-epoch write-back here.
+    opts->watch.write_back = opts->has_callback();
     // Taken here, released by the worker before `finished` is emitted: a second call is refused at once.
     auto guard = std::make_shared<CallGuard>(trainer_, &network->net, where);
     if (!guard->ok()) return {};
@@ -101,6 +125,9 @@ ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Ar
     ExtRef<LKTrainingJob> job = ExtRef<LKTrainingJob>::create();
     ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
     if (!job || !history) return {};
+    job->on_epoch = opts->on_epoch;
+    job->has_on_epoch_ = opts->has_callback();
+    opts->on_epoch = gd::Variant();  // the job's copy is the one used (and freed) on the main thread
     Session* session = &trainer_;
     Model* net = &network->net;
     LKHistory* h = history.get();
@@ -109,9 +136,13 @@ ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Ar
                    FitHooks hooks;
                    hooks.on_epoch = [&self](int epoch, float loss) { self.epoch_done(epoch, loss); };
                    hooks.should_stop = [&self] { return self.cancel_requested(); };
+                   hooks.on_epoch_log = [&self](const EpochLog& log) {
+                       self.epoch_logged(log);
+                       return true;  // the callback runs on the main thread: a false from it cancels the job
+                   };
                    std::string err;
                    const bool ok = session->fit(*net, X->data(), T->data(), rows, cfg, *backend, &h->result, &err,
-                                                hooks);
+                                                hooks, &opts->watch);
                    if (!ok) push_error(where, err);
                    if (ok) warn_nonfinite(h->result, where);
                    if (ok) note_used(*backend);
@@ -166,8 +197,11 @@ ExtRef<LKHistory> LKTrainer::train_for(const gd::Array& inputs, const gd::Array&
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         return ms + ms / std::max(done, 1) > budget_ms;
     };
+    FitWatch watch;
+    watch.write_back = observed();  // handlers see each epoch's network, as in fit()
     std::string err;
-    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks)) {
+    if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks,
+                      &watch)) {
         push_error(where, err);
         return {};
     }

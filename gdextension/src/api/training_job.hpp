@@ -35,6 +35,11 @@ public:
                int epochs, std::function<void(LKTrainingJob&)> work);
     bool cancel_requested() const { return cancel_.load(); }
     void epoch_done(int epoch, float loss);
+    // Worker: an epoch's log (fit options): epoch_metrics, then the on_epoch Callable, deferred to the main thread.
+    void epoch_logged(const EpochLog& log);
+    // Main thread (deferred by epoch_logged): runs the on_epoch Callable; false from it cancels the job.
+    void run_on_epoch(int64_t epoch, const gd::Dictionary& logs);
+    gd::Variant on_epoch;  // set before start(); read on the main thread only
     void finish(bool ok, bool cancelled);
 
     // Cancels and joins every running job (the extension's shutdown: before the GPU device goes).
@@ -64,6 +69,8 @@ private:
     ExtRef<LKHistory> history_;
     int64_t epochs_ = 0;
     bool ok_ = false;  // written by the worker before done_ (release)
+    friend class LKTrainer;
+    bool has_on_epoch_ = false;  // set before start(), read by the worker
     std::atomic<bool> cancel_{false}, done_{false}, cancelled_{false};
     std::atomic<int64_t> epoch_{0};
     std::mutex emit_mutex_;

@@ -86,6 +86,22 @@ void plan_forward(const Model& m, const ArenaLayout& L, uint32_t rows, Mode mode
     forward_ops(m, L, rows, mode, seed, allow_op_fusion, calls);
 }
 
+void plan_eval_batch(const Model& m, const ArenaLayout& L, uint32_t rows, uint32_t perm_start, const LossSetup* loss,
+                     uint32_t loss_slot, bool allow_fused, bool allow_op_fusion, std::vector<KernelCall>* calls) {
+    calls->push_back(kernels::gather_rows(L.data_x, L.batch_x, L.perm, perm_start, rows, m.input_width()));
+    if (loss) calls->push_back(kernels::gather_rows(L.data_t, L.batch_t, L.perm, perm_start, rows, m.output_width()));
+    forward_ops(m, L, rows, Mode::EVAL, 0, allow_op_fusion, calls);
+    if (!loss) return;
+    StepPlan step;
+    step.rows = rows;
+    step.loss = *loss;
+    step.loss_slot = loss_slot;
+    step.allow_fused = allow_fused;
+    step.allow_op_fusion = allow_op_fusion;
+    std::vector<bool> written(m.tensor_count(), false);
+    plan_loss(m, L, step, calls, &written);
+}
+
 void plan_train_step(const Model& m, const ArenaLayout& L, const StepPlan& step, std::vector<KernelCall>* calls) {
     const uint32_t in_w = m.input_width(), out_w = m.output_width();
     if (step.gather) {

@@ -42,6 +42,13 @@ struct StepPlan {
 void plan_forward(const Model& model, const ArenaLayout& layout, uint32_t rows, Mode mode, uint64_t seed,
                   std::vector<KernelCall>* calls, bool allow_op_fusion = true);
 
+// Eval-mode forward of `rows` rows gathered from data_x through the permutation region from perm_start (fit()'s
+// per-epoch validation and metrics); with `loss`, also their targets from data_t and the batch's loss into
+// layout.loss + loss_slot, computed by the training step's loss kernel (its gradient output is scratch here).
+void plan_eval_batch(const Model& model, const ArenaLayout& layout, uint32_t rows, uint32_t perm_start,
+                     const LossSetup* loss, uint32_t loss_slot, bool allow_fused, bool allow_op_fusion,
+                     std::vector<KernelCall>* calls);
+
 // Gather (optional), forward (train mode), loss, backward, clipping (optional), optimizer update (optional).
 void plan_train_step(const Model& model, const ArenaLayout& layout, const StepPlan& step,
                      std::vector<KernelCall>* calls);

@@ -273,7 +273,10 @@ uint64_t Session::step_seed(const TrainConfig& cfg) const { return Rng::mix(cfg.
 // ---- public calls -------------------------------------------------------------------------------------------
 
 bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg,
-                  Backend& backend, FitResult* result, std::string* err, const FitHooks& hooks) {
+                  Backend& backend, FitResult* result, std::string* err, const FitHooks& hooks,
+                  const FitWatch* watch_in) {
+    static const FitWatch kUnwatched;
+    const FitWatch& watch = watch_in ? *watch_in : kUnwatched;
     const auto t0 = Clock::now();
     FitResult r;
     r.backend = backend.name();
@@ -285,23 +288,33 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     }
     std::vector<UpdateRun> runs;
     if (e.empty()) e = plan_update_runs(net, cfg, &runs);
+    if (e.empty()) e = check_watch(watch, net);
+    if (e.empty() && watch.val_rows > 0) {
+        e = check_batch(net, watch.val_x, watch.val_t, watch.val_rows, cfg.loss);
+        if (!e.empty()) e = "validation data: " + e;
+        if (e.empty() && rows + watch.val_rows > UINT32_MAX / 2) e = "too many rows with the validation data";
+    }
     if (!e.empty()) return fail(err, e);
     sync_optimizer(net, cfg.optimizer, cfg.hyper);
 
     const uint32_t n = uint32_t(rows);
+    const uint32_t nv = uint32_t(watch.val_rows);
+    // Watching reads every epoch back (its log, and the parameters for observers): one epoch per chunk.
+    const bool watched = watch.active();
     const uint32_t B = std::min<uint32_t>(uint32_t(cfg.batch_size), n);
     const uint32_t steps = (n + B - 1) / B;  // per epoch; the last batch takes the remainder
     // A schedule that reads the loss (reduce-on-plateau) needs each epoch's loss before the next epoch's rates.
     const bool reads_loss = schedule_needs_loss(cfg.schedule);
-    const uint32_t per_chunk = reads_loss ? 1u : std::min<uint32_t>(uint32_t(cfg.epochs),
+    const uint32_t per_chunk = reads_loss || watched ? 1u : std::min<uint32_t>(uint32_t(cfg.epochs),
                                                   std::max<uint32_t>(1, (uint32_t(cfg.min_steps_per_submit) + steps - 1) / steps));
     const int64_t horizon = cfg.schedule.per_step ? int64_t(cfg.epochs) * steps : int64_t(cfg.epochs);
     ScheduleState sched_state;
+    const EvalSetup ev = eval_setup(net, watch, n, B);
     LayoutSpec spec;
-    spec.batch_rows = B;
-    spec.data_rows = n;
-    spec.loss_slots = per_chunk * steps;
-    spec.perm_count = per_chunk * n;
+    spec.batch_rows = std::max(B, ev.rows);
+    spec.data_rows = n + nv;
+    spec.loss_slots = per_chunk * steps + ev.val_batches;
+    spec.perm_count = per_chunk * n + ev.tail;
     spec.state_per_param = state_per_param_for(net);
     spec.grads = true;
     ArenaLayout L;
@@ -309,6 +322,19 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     const BackendStats s0 = backend.stats();
     backend.upload(L.data_x, X, size_t(n) * net.input_width());  // once per fit
     backend.upload(L.data_t, T, size_t(n) * net.output_width());
+    if (nv > 0) {
+        backend.upload(L.data_x + size_t(n) * net.input_width(), watch.val_x, size_t(nv) * net.input_width());
+        backend.upload(L.data_t + size_t(n) * net.output_width(), watch.val_t, size_t(nv) * net.output_width());
+    }
+    const uint32_t tail_start = per_chunk * n;  // identity indices: the eval passes gather rows through them
+    if (ev.tail > 0) {
+        std::vector<uint32_t> identity(ev.tail);
+        std::iota(identity.begin(), identity.end(), 0u);
+        backend.upload_indices(L.perm + tail_start, identity.data(), identity.size());
+    }
+    EarlyStopper stopper(watch.early);
+    std::vector<float> val_y, train_y;
+    bool stop_asked = false;
 
     std::vector<uint32_t> perm(spec.perm_count);
     std::vector<float> losses(spec.loss_slots);
@@ -340,8 +366,11 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
             }
         }
         const bool last = epoch + int(chunk) == cfg.epochs;
-        if (last) {
-            if (!finish_update(net, L, backend, chunk * steps, losses.data(), err)) return false;
+        if (watched && !eval_epoch(net, L, watch, ev, cfg.loss, backend, n, tail_start, steps, &val_y, &train_y, err)) {
+            return false;
+        }
+        if (last || watched) {  // watched: the parameters go to the model every epoch, for its observers
+            if (!finish_update(net, L, backend, chunk * steps + ev.val_batches, losses.data(), err)) return false;
         } else {
             backend.download(L.loss, losses.data(), size_t(chunk) * steps);  // the chunk's only readback
             if (!check_backend(backend, err)) return false;
@@ -364,17 +393,28 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                                                       : double(r.epoch_loss.back()));
             }
             if (hooks.on_epoch) hooks.on_epoch(epoch + int(k), r.epoch_loss.back());
+            if (!watched) continue;
+            r.logs.push_back(epoch_log(epoch + int(k), r.epoch_loss.back(), watch, losses.data() + steps, ev.rows,
+                                       val_y, train_y, T, n, net.output_width()));
+            if (watch.early.enabled && stopper.observe(r.logs.back(), net)) r.early_stopped = true;
+            if (hooks.on_epoch_log && !hooks.on_epoch_log(r.logs.back())) stop_asked = true;
         }
         epoch += int(chunk);
         // A diverged run stops at the end of the chunk that diverged (whole chunks run on the device).
         const bool diverged = cfg.stop_on_nonfinite && r.nonfinite_epoch >= 0;
-        if (!last && (diverged || (hooks.should_stop && hooks.should_stop()))) {
-            if (!finish_update(net, L, backend, 0, nullptr, err)) return false;
+        const bool watch_stop = r.early_stopped || stop_asked;
+        if (!last && (diverged || watch_stop || (hooks.should_stop && hooks.should_stop()))) {
+            if (!watched && !finish_update(net, L, backend, 0, nullptr, err)) return false;
             r.stopped = true;
             break;
         }
+        r.early_stopped = false;  // asked for on the last epoch: the fit ended anyway
     }
     end(net, backend, true);
+    r.best_epoch = stopper.best_epoch();
+    // After end(): the device keeps the last epoch's parameters and the model's new version makes the next
+    // call upload the restored ones.
+    r.restored_best = stopper.restore(net);
     const BackendStats& s1 = backend.stats();
     r.submits = s1.submits - s0.submits;
     r.readbacks = s1.readbacks - s0.readbacks;

@@ -21,6 +21,7 @@
 
 #include "core/arena_layout.hpp"
 #include "core/backend.hpp"
+#include "core/fit_monitor.hpp"
 #include "core/model.hpp"
 #include "core/plan.hpp"
 #include "core/schedule.hpp"
@@ -78,6 +79,12 @@ struct FitResult {
     int nonfinite_step = -1;
     std::string backend;            // Backend::name()
     std::string device;             // Backend::device_name()
+    // With a FitWatch: each completed epoch's values by name (loss, val_loss, metrics), the early stopping's
+    // best epoch (-1: none) and whether it stopped the fit, and whether the best weights were put back.
+    std::vector<EpochLog> logs;
+    int best_epoch = -1;
+    bool early_stopped = false;
+    bool restored_best = false;
 };
 
 struct FitHooks {
@@ -90,6 +97,9 @@ struct FitHooks {
     // Reduce-on-plateau's monitored value after an epoch (e.g. a validation loss); unset: the epoch's training
     // loss. Called from the fit's thread.
     std::function<double(int epoch, float train_loss)> plateau_metric;
+    // With a FitWatch: called after on_epoch with the epoch's log, the parameters already written back to the
+    // model; returning false stops training after this epoch (a callback's "stop").
+    std::function<bool(const EpochLog& log)> on_epoch_log;
 };
 
 // One optimizer_step call of a step: a contiguous run of parameters with the same group settings.
@@ -124,8 +134,10 @@ public:
     void leave() { busy_.store(false); }
 
     // X: rows x input_width, T: rows x output_width (targets; one-hot for classification), row-major.
+    // watch (optional): validation, metrics, early stopping and per-epoch write-back (core/fit_monitor.hpp).
+    // Watching runs one epoch per chunk; without it the loop is the unwatched one, readbacks included.
     bool fit(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
-             FitResult* result, std::string* err, const FitHooks& hooks = {});
+             FitResult* result, std::string* err, const FitHooks& hooks = {}, const FitWatch* watch = nullptr);
     // One optimizer step on exactly these rows (no shuffling; the learning rate ignores the schedule).
     bool step(Model& net, const float* X, const float* T, size_t rows, const TrainConfig& cfg, Backend& backend,
               float* loss, std::string* err);
@@ -174,6 +186,17 @@ private:
     void run_step(const Model& net, const ArenaLayout& layout, const StepPlan& plan, Backend& backend);
     bool finish_update(Model& net, const ArenaLayout& layout, Backend& backend, uint32_t losses, float* loss_out,
                        std::string* err);
+    // The watched part of an epoch (core/session_watch.cpp): queues the eval-mode passes after the epoch's steps
+    // and downloads the outputs the metrics need.
+    struct EvalSetup {
+        uint32_t rows = 0;         // rows per eval batch (the layout's batch rows are at least this)
+        uint32_t val_batches = 0;  // loss slots the validation takes after the epoch's training slots
+        uint32_t tail = 0;         // identity indices after the training permutation: rows 0..n+val_rows-1
+    };
+    static EvalSetup eval_setup(const Model& net, const FitWatch& watch, uint32_t n, uint32_t batch);
+    bool eval_epoch(const Model& net, const ArenaLayout& L, const FitWatch& watch, const EvalSetup& ev,
+                    const LossSetup& loss, Backend& backend, uint32_t n, uint32_t tail_start, uint32_t loss_base,
+                    std::vector<float>* val_y, std::vector<float>* train_y, std::string* err);
 
     // Optimizer state: valid for the network layout with hash state_shape_ and optimizer state_kind_.
     std::vector<float> state_;

@@ -70,9 +70,10 @@ static func train_while_predicting(c: Dictionary) -> Dictionary:
 
 
 ## A thread trains "train" while the main thread predicts with the SAME network: once while the fit is held in
-## its first epoch_completed handler ("mid"), then again and again until the thread is done. Every prediction
-## is compared, bit for bit, with the network before the fit and with the network the fit alone produced
-## (another network trained on the main thread first): "counts" says how many were each, or neither ("mixed").
+## its first epoch_completed handler ("mid"), then again and again until the thread is done. A connected handler
+## makes the fit write each epoch's parameters back, so every prediction must be, bit for bit, the network before
+## the fit, after it (the fit alone, on another network trained on the main thread first), or after one of its
+## epochs (as a handler on the fit's thread predicted it): "counts" says how many were each, or none ("mixed").
 static func same_network(c: Dictionary) -> Dictionary:
 	var reference := Util.network(c.train)
 	var alone := _run_fit(reference, Util.trainer(reference, c.train), c.train)
@@ -83,31 +84,43 @@ static func same_network(c: Dictionary) -> Dictionary:
 	for i in int(c.get("repeat", 1)):
 		x.append_array(Util.flat(c.train.x))
 	var rows: int = c.train.x.shape[0] * int(c.get("repeat", 1))
-	var before := net.predict_flat(x, rows).to_byte_array()
-	var after := reference.predict_flat(x, rows).to_byte_array()
+	var before := hash(net.predict_flat(x, rows).to_byte_array())
+	var after := hash(reference.predict_flat(x, rows).to_byte_array())
+	var epochs: Array = []  # hashes of each epoch's network's predictions, appended on the fit's thread
+	var epoch_params: Array = []
+	trainer.epoch_completed.connect(func(_epoch: int, _loss: float) -> void:
+		if epoch_params.is_empty():
+			epoch_params.append(Util.encode_params(net.get_parameters(), net))
+		epochs.append(hash(net.predict_flat(x, rows).to_byte_array())))
 	var gate := _pause_once(trainer)
 	var thread := Thread.new()
 	var err := thread.start(_run_fit.bind(net, trainer, c.train))
 	if err != OK:
 		return {"error": "Thread.start returned %s" % error_string(err)}
 	(gate.paused as Semaphore).wait()
-	var mid := net.predict_flat(x, rows).to_byte_array()
+	var mid := hash(net.predict_flat(x, rows).to_byte_array())
 	var params_mid := Util.encode_params(net.get_parameters(), net)
 	(gate.resume as Semaphore).post()
-	var counts := {"before": 0, "after": 0, "mixed": 0}
+	var seen: Array[int] = []
 	while thread.is_alive():
-		var y := net.predict_flat(x, rows).to_byte_array()
-		counts[_which(y, before, after)] += 1
+		seen.append(hash(net.predict_flat(x, rows).to_byte_array()))
 	var threaded: Dictionary = thread.wait_to_finish()
-	var last := net.predict_flat(x, rows).to_byte_array()
-	return {"alone": alone, "threaded": threaded, "mid": _which(mid, before, after), "counts": counts,
-			"last": _which(last, before, after), "params_mid": params_mid}
+	var last := hash(net.predict_flat(x, rows).to_byte_array())
+	var counts := {"before": 0, "after": 0, "epoch": 0, "mixed": 0}
+	for y in seen:
+		counts[_which(y, before, after, epochs)] += 1
+	return {"alone": alone, "threaded": threaded, "mid": _which(mid, before, after, epochs), "counts": counts,
+			"last": _which(last, before, after, epochs), "params_mid": params_mid,
+			"params_epoch0": epoch_params[0] if not epoch_params.is_empty() else [],
+			"mid_is_epoch0": not epochs.is_empty() and mid == epochs[0]}
 
 
-static func _which(y: PackedByteArray, before: PackedByteArray, after: PackedByteArray) -> String:
+static func _which(y: int, before: int, after: int, epochs: Array) -> String:
 	if y == before:
 		return "before"
-	return "after" if y == after else "mixed"
+	if y == after:
+		return "after"
+	return "epoch" if y in epochs else "mixed"
 
 
 ## One trainer, two fits from two threads at once: the first thread's fit is held in its first epoch_completed
