@@ -19,8 +19,8 @@ constexpr const char* kCsvOptions = "delimiter, header, label, classify, feature
 // A column named by a String (the header's name) or an int (its index); -1 and *err when it names none.
 int64_t column_of(const gd::Variant& v, const std::vector<std::string>& names, bool header, const char* what,
                   std::string* err) {
-    if (v.get_type() == GDEXTENSION_VARIANT_TYPE_INT) {
-        const int64_t i = v.as_int();
+    int64_t i = 0;
+    if (as_whole(v, &i)) {
         if (i >= 0 && i < int64_t(names.size())) return i;
         *err = str(what, " is column ", i, ": the file has columns 0 to ", names.size() - 1);
         return -1;

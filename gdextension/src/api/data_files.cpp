@@ -1,5 +1,7 @@
 #include "api/data_files.hpp"
 
+#include <cmath>
+
 #include "godot/log.hpp"
 
 namespace lk::api {
@@ -16,13 +18,26 @@ bool read_file_bytes(const gd::String& path, std::string* out, std::string* err)
     return true;
 }
 
+bool as_whole(const gd::Variant& v, int64_t* out) {
+    if (v.get_type() == GDEXTENSION_VARIANT_TYPE_INT) {
+        *out = v.as_int();
+        return true;
+    }
+    if (v.get_type() != GDEXTENSION_VARIANT_TYPE_FLOAT) return false;
+    const double d = v.as_double();
+    if (!(std::fabs(d) <= 9007199254740992.0) || d != std::floor(d)) return false;
+    *out = int64_t(d);
+    return true;
+}
+
 std::string unknown_option(const gd::Dictionary& options, const char* known) {
     const std::string list = str(", ", known, ",");
     const gd::Array keys = options.keys();
     for (int64_t k = 0; k < keys.size(); ++k) {
         const bool text = keys[k].get_type() == GDEXTENSION_VARIANT_TYPE_STRING;
         if (!text || list.find(str(", ", keys[k].as_string().utf8(), ",")) == std::string::npos) {
-            return str("unknown option ", keys[k].describe(), ": expected one of ", known);
+            const std::string key = text ? str("\"", keys[k].describe(), "\"") : keys[k].describe();
+            return str("unknown option ", key, ": expected one of ", known);
         }
     }
     return "";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "api/data_files.hpp"
 #include "api/learnkit_data.hpp"
 #include "core/split.hpp"
 #include "godot/log.hpp"
@@ -73,13 +74,10 @@ ExtRef<LKSplit> LearnKitData::split(const gd::Array& inputs, const gd::Array& ta
                               ": expected the same number of rows, at least 2"));
         return {};
     }
-    const gd::Array keys = options.keys();
-    for (int64_t k = 0; k < keys.size(); ++k) {
-        const std::string key = keys[k].get_type() == GDEXTENSION_VARIANT_TYPE_STRING ? keys[k].as_string().utf8() : "";
-        if (key != "test" && key != "validation" && key != "seed" && key != "shuffle" && key != "stratify") {
-            push_error(where, str("unknown option ", keys[k].describe(), ": expected ", kSplitOptions));
-            return {};
-        }
+    const std::string unknown = unknown_option(options, kSplitOptions);
+    if (!unknown.empty()) {
+        push_error(where, unknown);
+        return {};
     }
     double test = 0.2, validation = 0.0;
     if (!fraction(options, "test", 0.2, &test, where) || !fraction(options, "validation", 0.0, &validation, where)) {
@@ -89,7 +87,8 @@ ExtRef<LKSplit> LearnKitData::split(const gd::Array& inputs, const gd::Array& ta
     options.lookup(gd::Variant("seed"), &seed_v);
     options.lookup(gd::Variant("shuffle"), &shuffle_v);
     options.lookup(gd::Variant("stratify"), &stratify_v);
-    if (seed_v.get_type() != GDEXTENSION_VARIANT_TYPE_INT || shuffle_v.get_type() != GDEXTENSION_VARIANT_TYPE_BOOL) {
+    int64_t seed = 0;
+    if (!as_whole(seed_v, &seed) || shuffle_v.get_type() != GDEXTENSION_VARIANT_TYPE_BOOL) {
         push_error(where, str("options seed ", seed_v.describe(), " and shuffle ", shuffle_v.describe(),
                               ": expected an int and a bool"));
         return {};
@@ -125,7 +124,7 @@ ExtRef<LKSplit> LearnKitData::split(const gd::Array& inputs, const gd::Array& ta
         push_error(where, str("option stratify is ", stratify_v.describe(), ": expected a bool or an Array of labels"));
         return {};
     }
-    const SplitParts parts = split_rows(size_t(n), n_val, n_test, uint64_t(seed_v.as_int()), shuffle_v.as_bool(),
+    const SplitParts parts = split_rows(size_t(n), n_val, n_test, uint64_t(seed), shuffle_v.as_bool(),
                                         labels.empty() ? nullptr : &labels);
     ExtRef<LKSplit> s = ExtRef<LKSplit>::create();
     take(inputs, targets, parts.train, &s->train_inputs, &s->train_targets, &s->train_indices);

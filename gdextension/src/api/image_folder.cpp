@@ -58,11 +58,10 @@ bool per_channel(const gd::Variant& v, int channels, double fallback, bool posit
 bool whole_option(const gd::Dictionary& o, const char* key, int64_t lo, int64_t hi, int64_t* out, std::string* err) {
     gd::Variant v;
     if (!o.lookup(gd::Variant(key), &v)) return true;
-    if (v.get_type() != GDEXTENSION_VARIANT_TYPE_INT || v.as_int() < lo || v.as_int() > hi) {
+    if (!as_whole(v, out) || *out < lo || *out > hi) {
         *err = str("option ", key, " is ", v.describe(), ": expected an int in [", lo, ", ", hi, "]");
         return false;
     }
-    *out = v.as_int();
     return true;
 }
 
