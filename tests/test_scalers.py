@@ -42,10 +42,11 @@ BAD = {
     "flat_rows": ("data has 3 values and rows is 2", {"result": 31, "fitted": False}),
     "bad_kind": ("unknown kind \"robust\"", {"result": "standard"}),
     "bad_range": ("feature range is [1, 1]", {"result": True}),
-    "inverted_range": ("expected finite feature_min < feature_max", {"result": []}),
+    "inverted_range": ("feature_min < feature_max", {"result": []}),
     "mismatched_stats": ("mean has 3 values and scale 2", {"result": [], "fitted": False}),
     "zero_scale": ("scale[1] is 0", {"result": []}),
     "nan_stat": ("value 1 is nan", {"result": 0}),
+    "overflow": ("value 0 of the result overflows float32", {"result": True}),
     "bad_model_scaler": ("input_scaler that mean has 1 values and scale 0", {"result": True}),
     "bad_model_kind": ("output_scaler that has kind 7", {"result": True}),
 }

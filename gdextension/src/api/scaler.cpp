@@ -32,6 +32,16 @@ void set_stats(std::vector<float>* slot, const gd::PackedFloat32Array& value, co
     *slot = std::move(v);
 }
 
+// Finite inputs and statistics can still give a value beyond float32 (inverse_transform of 1e38): say so.
+void warn_overflow(const float* v, size_t n, const char* where) {
+    for (size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(v[i])) {
+            push_warning(where, str("value ", i, " of the result overflows float32 (", v[i], ")"));
+            return;
+        }
+    }
+}
+
 }  // namespace
 
 void LKScaler::set_kind(const gd::String& value) {
@@ -101,6 +111,7 @@ bool LKScaler::apply(const gd::Array& rows, bool inverse, const char* where, gd:
         return false;
     }
     scaler_apply(s, X.data(), X.size() / width, X.data(), inverse);
+    warn_overflow(X.data(), X.size(), where);
     *out = matrix_to_rows(X, X.size() / width, width);
     return true;
 }
@@ -119,6 +130,7 @@ bool LKScaler::apply_flat(const gd::PackedFloat32Array& data, bool inverse, cons
     }
     out->resize(int64_t(n));
     scaler_apply(s, data.data(), n / w, out->data(), inverse);
+    warn_overflow(out->data(), n, where);
     return true;
 }
 

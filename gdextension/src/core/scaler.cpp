@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/f32.hpp"
+
 namespace lk {
 
 bool scaler_kind_from_name(const std::string& name, ScalerKind* out) {
@@ -90,9 +92,10 @@ void coefficients(const Scaler& s, size_t j, double* a, double* b) {
 }  // namespace
 
 std::string check_scaler(const Scaler& s) {
-    if (!(std::isfinite(s.range_min) && std::isfinite(s.range_max) && s.range_min < s.range_max)) {
+    if (!(std::isfinite(s.range_min) && std::isfinite(s.range_max) && s.range_min < s.range_max) ||
+        !fits_f32(s.range_min) || !fits_f32(s.range_max)) {
         return cat("the feature range is [", s.range_min, ", ", s.range_max,
-                   "]: expected finite feature_min < feature_max");
+                   "]: expected finite float32 numbers, feature_min < feature_max");
     }
     if (s.kind == ScalerKind::STANDARD) {
         if (s.mean.empty()) return "the scaler is not fitted: call fit() first (or set mean and scale)";
@@ -125,7 +128,7 @@ void scaler_apply(const Scaler& s, const float* X, size_t rows, float* out, bool
     for (size_t r = 0; r < rows; ++r) {
         for (size_t j = 0; j < w; ++j) {
             const double x = X[r * w + j];
-            out[r * w + j] = float(inverse ? (x - b[j]) / a[j] : x * a[j] + b[j]);
+            out[r * w + j] = to_f32(inverse ? (x - b[j]) / a[j] : x * a[j] + b[j]);  // saturates: no UB
         }
     }
 }

@@ -32,7 +32,8 @@ void fit_scaler(Scaler* s, const float* X, size_t rows, size_t width);
 // or non-positive scales, a bad feature range), naming the value.
 std::string check_scaler(const Scaler& s);
 // y = x * a + b per feature (standard: a = 1/scale, b = -mean/scale; min_max: sklearn's scale_ and min_), in
-// double; inverse: x = (y - b) / a. Call check_scaler() first. out may alias X.
+// double; inverse: x = (y - b) / a. Call check_scaler() first. out may alias X. A result beyond float32 becomes
+// +-inf (the caller warns).
 void scaler_apply(const Scaler& s, const float* X, size_t rows, float* out, bool inverse);
 
 }  // namespace lk

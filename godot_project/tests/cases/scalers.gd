@@ -125,6 +125,10 @@ static func bad(c: Dictionary) -> Dictionary:
 		"nan_stat":
 			s.mean = PackedFloat32Array([1, NAN])
 			return {"result": s.mean.size()}
+		"overflow":
+			s.fit([PackedFloat32Array([0]), PackedFloat32Array([10])])
+			var back := s.inverse_transform([PackedFloat32Array([3e38])])
+			return {"result": back.size() == 1 and is_inf(back[0][0])}
 		"bad_model_scaler":
 			var net := LearnKit.sequential([LearnKit.dense(2, 1)])
 			var doc := net.model
