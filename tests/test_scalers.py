@@ -3,6 +3,8 @@ variants, saving (.tres, .res, duplicate(), inside a network's .tres/.res/JSON m
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 from conftest import BackendResults
@@ -52,6 +54,27 @@ BAD = {
 }
 
 
+def _b64(values: list[float]) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+GOOD_ENTRY = {"kind": "min_max", "feature_min": -1.0, "feature_max": 1.0, "data_min": _b64([0, 1]),
+              "data_max": _b64([2, 1])}
+# Scaler entries of a model file: each is refused (the network keeps no scaler), except GOOD_ENTRY.
+HOSTILE_ENTRIES = [
+    "standard", 7, [], {},
+    {**GOOD_ENTRY, "kind": "robust"}, {**GOOD_ENTRY, "kind": None},
+    {**GOOD_ENTRY, "feature_min": "0"}, {**GOOD_ENTRY, "feature_max": 1e39}, {**GOOD_ENTRY, "feature_min": 1.0},
+    {**GOOD_ENTRY, "data_min": "not base64!"}, {**GOOD_ENTRY, "data_min": _b64([0])},
+    {**GOOD_ENTRY, "data_min": 5}, {**GOOD_ENTRY, "data_max": _b64([float("nan"), 1])},
+    {**GOOD_ENTRY, "data_min": _b64([3, 1])},  # data_min > data_max
+    {k: v for k, v in GOOD_ENTRY.items() if k != "data_max"},
+    {"kind": "standard", "feature_min": 0, "feature_max": 1, "mean": _b64([1, 2]), "scale": _b64([1, 0])},
+    {"kind": "standard", "feature_min": 0, "feature_max": 1, "mean": _b64([1, 2]), "scale": _b64([1, float("inf")])},
+    {"kind": "standard", "feature_min": 0, "feature_max": 1},  # not fitted
+]
+
+
 def _cases(backend: str) -> list[dict]:
     out = []
     for name, (kind, (lo, hi), x, y) in FITS.items():
@@ -59,6 +82,7 @@ def _cases(backend: str) -> list[dict]:
                     "x": enc(x), "y": enc(y)})
     out.append({"id": "round-trip", "kind": "scalers.round_trip", "scaler": "standard",
                 **{k: enc(v) for k, v in ROUND_TRIP.items()}})
+    out.append({"id": "model-entries", "kind": "scalers.model_entries", "entries": [GOOD_ENTRY, *HOSTILE_ENTRIES]})
     out += [{"id": f"bad-{call}", "kind": "scalers.bad", "call": call} for call in BAD]
     return out
 
@@ -141,3 +165,15 @@ def test_bad_input_is_an_error(results: BackendResults, call: str) -> None:
     assert any(text in e for e in r["errors"]), f"no error containing {text!r}: {r['errors']}"
     for key, value in returned.items():
         assert r[key] == value, f"{key}: {r[key]!r}"
+
+
+def test_model_file_scaler_entries_are_checked(results: BackendResults) -> None:
+    r = ok(results["cpu"]["model-entries"])
+    good, *hostile = r["results"]
+    assert good["accepted"], r["errors"]
+    assert (good["stats"]["kind"], good["stats"]["feature_min"], good["stats"]["feature_max"]) == ("min_max", -1, 1)
+    np.testing.assert_array_equal(dec(good["stats"]["data_max"]), [2, 1])
+    refused = [i for i, h in enumerate(hostile) if not h["accepted"]]
+    assert refused == list(range(len(HOSTILE_ENTRIES))), f"accepted: {set(range(len(HOSTILE_ENTRIES))) - set(refused)}"
+    errors = [e for e in r["errors"] if "LKNetwork.model" in e and "input_scaler" in e]
+    assert len(errors) == len(HOSTILE_ENTRIES), r["errors"]

@@ -76,6 +76,20 @@ static func round_trip(c: Dictionary) -> Dictionary:
 	return out
 
 
+## Each of "entries" as a network model's input_scaler: {"accepted", "errors"} per entry (an accepted one also
+## has the loaded scaler's kind, statistics and feature range). A refused entry leaves the network unchanged.
+static func model_entries(c: Dictionary) -> Dictionary:
+	var out: Array = []
+	for entry: Variant in c.entries:
+		var net := LearnKit.sequential([LearnKit.dense(2, 1)])
+		var doc := net.model
+		doc["input_scaler"] = entry
+		net.model = doc
+		out.append({"accepted": net.input_scaler != null,
+				"stats": _stats(net.input_scaler) if net.input_scaler != null else null})
+	return {"results": out}
+
+
 ## One bad call, named by "call"; returns what it returned (errors are collected by the runner).
 static func bad(c: Dictionary) -> Dictionary:
 	var s := LearnKit.data.standard_scaler()
