@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Data tools"
 # What each block leaves behind, as a GDScript Dictionary expression.
 PROBES = [
-    '{"accuracy": accuracy, "p": probabilities, "classes": data.classes, "rows": data.rows, '
-    '"parts": [parts.train_inputs.size(), parts.validation_inputs.size(), parts.test_inputs.size()], '
-    '"scaler": loaded.input_scaler.mean}',
+    ('{"accuracy": accuracy, "p": probabilities, "classes": data.classes, "rows": data.rows, '
+     '"parts": [parts.train_inputs.size(), parts.validation_inputs.size(), parts.test_inputs.size()], '
+     '"scaler": loaded.input_scaler.mean}'),
     '{"classes": images.classes, "rows": images.inputs.size(), "width": images.inputs[0].size()}',
 ]
 # Draws user://shapes/{dots,stripes}/N.png (12 x 12 RGB) for the image example.

@@ -114,7 +114,7 @@ def test_matches_sklearn(results: BackendResults, name: str) -> None:
         np.testing.assert_array_equal(dec(st["data_max"]), ref.data_max_)
         scale = 1.0 / ref.scale_
     # Errors relative to each feature's spread: float32 statistics and outputs.
-    tol = dict(rtol=2e-6, atol=2e-6)
+    tol = {"rtol": 2e-6, "atol": 2e-6}
     np.testing.assert_allclose(dec(r["fit_transform"]), ref.transform(x.astype(np.float64)), **tol)
     np.testing.assert_allclose(dec(r["transform"]), ref.transform(y.astype(np.float64)), **tol)
     # The inverse of float32 outputs: a few float32 roundings of |y| and of the transformed value in y's units.
