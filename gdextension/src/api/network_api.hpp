@@ -3,8 +3,8 @@
 #include <cmath>
 #include <mutex>
 
-#include "core/model.hpp"
 #include "api/scaler.hpp"
+#include "core/model.hpp"
 #include "core/session.hpp"
 #include "godot/extension_object.hpp"
 
