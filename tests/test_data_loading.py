@@ -4,8 +4,10 @@ parts, stratified class proportions, reproducible seeds."""
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import shutil
 import struct
 import tempfile
 import zlib
@@ -20,6 +22,7 @@ from lk import dec, ok
 pytestmark = pytest.mark.usefixtures("godot_ready")
 
 TMP = Path(tempfile.mkdtemp(prefix="learnkit-data-"))
+atexit.register(shutil.rmtree, TMP, True)
 
 # ---------------------------------------------------------------------------------------------------- CSV files
 CSV_FILES = {
