@@ -50,7 +50,37 @@ gd::Dictionary attrs_to_dict(const Attrs& attrs) {
     return d;
 }
 
-gd::Dictionary LKNetwork::get_model() const { return model_to_dict(net, device); }
+gd::Dictionary LKNetwork::get_model() const {
+    gd::Dictionary doc = model_to_dict(net, device);
+    // Optional keys (absent in older files, which still load): the scalers as plain data.
+    if (input_scaler) doc[gd::Variant("input_scaler")] = gd::Variant(scaler_to_dict(input_scaler->s));
+    if (output_scaler) doc[gd::Variant("output_scaler")] = gd::Variant(scaler_to_dict(output_scaler->s));
+    return doc;
+}
+
+bool LKNetwork::load_model(const gd::Dictionary& doc, std::string* err) {
+    Model loaded;
+    std::string dev;
+    if (!model_from_dict(doc, &loaded, &dev, err)) return false;
+    ExtRef<LKScaler> scalers[2];
+    const char* keys[2] = {"input_scaler", "output_scaler"};
+    for (int k = 0; k < 2; ++k) {
+        gd::Variant entry;
+        if (!doc.lookup(gd::Variant(keys[k]), &entry) || entry.is_nil()) continue;
+        Scaler s;
+        if (!scaler_from_dict(entry, &s, err)) {
+            *err = str("has ", keys[k], " that ", *err);
+            return false;
+        }
+        scalers[k] = ExtRef<LKScaler>::create();
+        scalers[k]->s = std::move(s);
+    }
+    net = loaded;
+    device = dev;
+    input_scaler = scalers[0];
+    output_scaler = scalers[1];
+    return true;
+}
 
 void LKNetwork::set_model(const gd::Dictionary& value) {
     const char* where = "LKNetwork.model";
@@ -58,16 +88,13 @@ void LKNetwork::set_model(const gd::Dictionary& value) {
         push_error(where, "the network is being trained: replace it before or after fit()");
         return;
     }
-    Model loaded;
-    std::string dev, err;
-    if (!model_from_dict(value, &loaded, &dev, &err)) {
+    std::string err;
+    if (!load_model(value, &err)) {
         // Godot gives a property setter no way to fail a load, and the path is not set yet while loading.
         const std::string path = gd::Resource(owner()).get_path().utf8();
         push_error(where, path.empty() ? str("the model ", err) : str("\"", path, "\" ", err));
         return;
     }
-    net = loaded;
-    device = dev;
     gd::Resource(owner()).emit_changed();
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "api/scaler.hpp"
 #include "core/model.hpp"
 #include "core/session.hpp"
 #include "godot/extension_object.hpp"
@@ -49,6 +50,16 @@ public:
     void set_model(const gd::Dictionary& value);
     gd::String get_device() const { return gd::String(device); }
     void set_device(const gd::String& value);
+    // Kept with the model (saved inside `model` under "input_scaler" / "output_scaler"), never applied by
+    // predict() or fit(): scaling is the caller's explicit step (api/scaler.hpp).
+    ExtRef<LKScaler> input_scaler, output_scaler;
+    ExtRef<LKScaler> get_input_scaler() const { return input_scaler; }
+    void set_input_scaler(const ExtRef<LKScaler>& value) { input_scaler = value; }
+    ExtRef<LKScaler> get_output_scaler() const { return output_scaler; }
+    void set_output_scaler(const ExtRef<LKScaler>& value) { output_scaler = value; }
+    // The whole model Dictionary into this network (set_model() and serialize.import); false and *err with
+    // nothing changed when it is invalid.
+    bool load_model(const gd::Dictionary& doc, std::string* err);
     int64_t get_layer_count() const;
     int64_t get_input_size() const { return net.input_width(); }
     int64_t get_output_size() const { return net.output_width(); }

@@ -39,7 +39,7 @@ int64_t LearnKitSerialize::export_network(const ExtRef<LKNetwork>& network, cons
         push_error(where, "network is null: expected an LKNetwork");
         return gd::ERR_INVALID_PARAMETER;
     }
-    const gd::Dictionary doc = model_to_dict(network->net, network->device);
+    const gd::Dictionary doc = network->get_model();
     gd::String text = gd::JSON::stringify(gd::Variant(doc), gd::String("  "), false, true);
     gd::Ref<gd::FileAccess> file = gd::FileAccess::open(path, gd::FileAccess::WRITE);
     if (!file) {
@@ -84,7 +84,7 @@ ExtRef<LKNetwork> LearnKitSerialize::import_network(const gd::String& path) {
     const gd::Dictionary doc = parsed.as_dictionary();
     ExtRef<LKNetwork> net = ExtRef<LKNetwork>::create();
     std::string err;
-    if (!model_from_dict(doc, &net->net, &net->device, &err)) {
+    if (!net->load_model(doc, &err)) {
         push_error(where, str("\"", p, "\" ", err));
         return {};
     }
