@@ -204,7 +204,7 @@ BAD_BRAIN = {
     "predict_one_string": ("LKBrain.predict_one", {"size": 0}), "predict_one_nan": ("LKBrain.predict_one", {"size": 0}),
     "remember_width": ("LKBrain.remember", 31), "remember_nan": ("LKReplayBuffer.add", 31),
     "step_ragged": ("LKTrainer.step", "nan"), "fit_async_bad_epochs": ("LKBrain.fit_async", None),
-    "fit_async_unknown_option": ("LKBrain.fit_async", None), "train_online_zero": ("LKBrain.train_online", "nan"),
+    "fit_async_unknown_option": ("LKTrainer.fit_async", None), "train_online_zero": ("LKBrain.train_online", "nan"),
     "loss_unknown": ("LKBrain.loss", "mse"), "optimizer_unknown": ("LKBrain.optimizer", "adam"),
     "device_unknown": ("LKBrain.device", "cpu"), "batch_size_zero": ("LKBrain.batch_size", 32),
     "learning_rate_negative": ("LKBrain.learning_rate", 0.001), "steps_per_frame_zero": ("LKBrain.steps_per_frame", 1),

@@ -223,6 +223,7 @@ ExtRef<LKTrainingJob> LKBrain::fit_async(const gd::Array& inputs, const gd::Arra
     const int64_t epochs = t->epochs, batch_size = t->batch_size, seed = t->seed;
     const double learning_rate = t->learning_rate;
     const bool lr_set = t->learning_rate_set, shuffle = t->shuffle;
+    gd::Dictionary fit_options;  // every other key is LKTrainer.fit_async's (validation, early stopping, ...)
     gd::Array keys = options.keys();
     for (int64_t i = 0; i < keys.size(); ++i) {
         const gd::Variant& key = keys[i];
@@ -242,8 +243,10 @@ ExtRef<LKTrainingJob> LKBrain::fit_async(const gd::Array& inputs, const gd::Arra
             t->set_learning_rate(v.as_double());
         } else if (k == "shuffle" && v.get_type() == GDEXTENSION_VARIANT_TYPE_BOOL) {
             t->shuffle = v.as_bool();
-        } else {
+        } else if (k == "epochs" || k == "batch_size" || k == "seed" || k == "learning_rate" || k == "shuffle") {
             ok = false;
+        } else {
+            fit_options[key] = v;
         }
         if (!ok) {
             push_error(where, str("option \"", key.describe(), "\" = ", v.describe(), " is not valid: expected "
@@ -256,7 +259,7 @@ ExtRef<LKTrainingJob> LKBrain::fit_async(const gd::Array& inputs, const gd::Arra
     ExtRef<LKTrainingJob> job;
     {
         LKTrainingJob::RelayScope relay(this);  // the job re-emits through this node from its first epoch
-        job = t->fit_async(inputs, targets);
+        job = t->fit_async(inputs, targets, fit_options);
     }
     t->epochs = epochs, t->batch_size = batch_size, t->seed = seed, t->shuffle = shuffle;
     t->learning_rate = learning_rate, t->learning_rate_set = lr_set;
