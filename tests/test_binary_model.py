@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import lkm_format as fmt
 import pytest
-from conftest import ROOT, BackendResults, run_cases
+from conftest import ROOT, BackendResults, launch_godot, run_cases
 from lk import for_backend
 from test_model_fuzz import model_problems
 
@@ -336,3 +338,25 @@ def test_a_crash_mid_save_leaves_the_previous_file_loadable(results: BackendResu
     r = results["cpu"]["after-crash"]
     assert not r["null"] and r["e"] == 0, r
     assert not model_problems(SEED_DOC, loaded_model(r)), model_problems(SEED_DOC, loaded_model(r))
+
+
+# --- the README's example ---------------------------------------------------------------------------------------
+
+def test_the_readme_saving_example_runs_as_written() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Saving models"):]
+    section = section[:section.index("\n## ", 1)]
+    block = next(b for b in re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL) if "serialize.save" in b)
+    script = ("extends SceneTree\n\nfunc _init() -> void:\n"
+              "\tvar net := LearnKit.sequential([LearnKit.dense(2, 3, \"relu\")], \"kaiming\", 1)\n"
+              + textwrap.indent(block, "\t")
+              + "\tprint(\"README_RESULT \", JSON.stringify([err, brain.model == net.model, same.model == net.model,"
+                " bytes.size()]))\n\tquit(0)\n")
+    generated = ROOT / "godot_project" / "tests" / "generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "readme_saving.gd").write_text(script)
+    code, output = launch_godot(["-s", "res://tests/generated/readme_saving.gd"], headless=True)
+    assert code == 0 and "ERROR" not in output, output[-3000:]
+    line = next(x for x in output.splitlines() if x.startswith("README_RESULT "))
+    err, same_file, same_bytes, size = json.loads(line[len("README_RESULT "):])
+    assert err == 0 and same_file and same_bytes and size > fmt.HEADER
