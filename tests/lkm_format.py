@@ -114,6 +114,8 @@ def wrap(payload: bytes, version: int = VERSION, flags: int = 0, size: int | Non
 
 def unwrap(data: bytes) -> bytes:
     """The payload of a whole file; FormatError when the header or checksum is wrong."""
+    if not data:
+        raise FormatError("is empty")
     if data[:len(MAGIC)] != MAGIC[:len(data)]:
         raise FormatError("is not a LearnKit binary model")
     if len(data) < 12:

@@ -41,6 +41,10 @@ std::string json_text(const LKNetwork& network) {
 
 // Writes bytes to path atomically; an Error and a push_error naming `where` and the path on failure.
 int64_t save_bytes(const char* where, const gd::String& path, const uint8_t* data, size_t n) {
+    if (path.length() == 0) {
+        push_error(where, "path is empty: expected a file path such as \"user://model.lkm\"");
+        return gd::ERR_INVALID_PARAMETER;
+    }
     const std::string target = gd::ProjectSettings::singleton().globalize_path(path).utf8();
     const std::string e = write_file_atomic(target, data, n);
     if (!e.empty()) {

@@ -66,6 +66,12 @@ std::vector<uint8_t> wrap_payload(const std::vector<uint8_t>& payload) {
 bool unwrap_payload(const uint8_t* file, size_t size, const uint8_t** payload, size_t* payload_size,
                     std::string* err) {
     const size_t m = sizeof(kBinaryMagic);
+    // NOTE: an empty PackedByteArray's data() is null, and memcmp(nullptr, ..., 0) is undefined (UBSan's
+    // nonnull-attribute check aborts on it).
+    if (size == 0) {
+        *err = "is empty: expected a LearnKit binary model";
+        return false;
+    }
     // The magic first, even on a short file: a 3-byte text file is "not a binary model", not "truncated".
     if (std::memcmp(file, kBinaryMagic, size < m ? size : m) != 0) {
         *err = "is not a LearnKit binary model (it starts with bytes " + hex_bytes(file, size < m ? size : m) +
