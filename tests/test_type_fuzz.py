@@ -60,7 +60,8 @@ VALID_BY_NAME = {
 }
 VALID_BY_TYPE = {
     "int": "lit:2", "float": "lit:0.05", "bool": "lit:true", "String": 'lit:"x"', "Array": "lit:[]",
-    "Dictionary": "lit:{}", "PackedFloat32Array": "flat4", "PackedInt32Array": "packed_int32", "Variant": "lit:null",
+    "Dictionary": "lit:{}", "PackedFloat32Array": "flat4", "PackedInt32Array": "packed_int32",
+    "PackedByteArray": "packed_byte", "Variant": "lit:null",
     "LKNetwork": "net", "LKSchedule": "schedule", "LKOptimizer": "optimizer",
 }
 # The object each method is called on (fixture keys); the singleton and its sub-objects by their path.

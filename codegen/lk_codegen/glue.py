@@ -30,6 +30,7 @@ _SIMPLE = {
     "Dictionary": ("gd::Dictionary", "GDEXTENSION_VARIANT_TYPE_DICTIONARY"),
     "PackedFloat32Array": ("gd::PackedFloat32Array", "GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY"),
     "PackedInt32Array": ("gd::PackedInt32Array", "GDEXTENSION_VARIANT_TYPE_PACKED_INT32_ARRAY"),
+    "PackedByteArray": ("gd::PackedByteArray", "GDEXTENSION_VARIANT_TYPE_PACKED_BYTE_ARRAY"),
     "Variant": ("gd::Variant", "GDEXTENSION_VARIANT_TYPE_NIL"),
 }
 

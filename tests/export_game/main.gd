@@ -1,13 +1,19 @@
 extends Node
-## The exported game's main scene: predicts with the network it holds and prints the result for the test.
+## The exported game's main scene: predicts with the network it holds (a resource) and with the same network
+## loaded from a .lkm file, and prints the results for the test.
 
 @export var brain: LKNetwork
 
 
 func _ready() -> void:
-	var result := {"layers": -1, "y": []}
+	var result := {"layers": -1, "y": [], "lkm_y": []}
 	if brain != null:
 		var y: Array = brain.predict([[0.5, -1.0, 2.0]])
 		result = {"layers": brain.layer_count, "y": Array(y[0]) if y.size() > 0 else []}
+	# The same network as a binary model file, read from the game's .pck (export_presets.cfg includes *.lkm).
+	var from_file := LearnKit.serialize.load("res://brain.lkm")
+	if from_file != null:
+		var y: Array = from_file.predict([[0.5, -1.0, 2.0]])
+		result["lkm_y"] = Array(y[0]) if y.size() > 0 else []
 	print("LK_PREDICTION ", JSON.stringify(result))
 	get_tree().quit()

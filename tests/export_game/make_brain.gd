@@ -1,13 +1,14 @@
 extends SceneTree
-## Builds the game's content in the editor's place: saves a network as res://brain.tres, the main scene with
-## that network in main.gd's exported property, and the prediction the game must print (res://expected.json).
+## Builds the game's content in the editor's place: saves a network as res://brain.tres and res://brain.lkm, the
+## main scene with that network in main.gd's exported property, and the prediction the game must print
+## (res://expected.json).
 ## Run: tools/godot --headless -s res://make_brain.gd (with LEARNKIT_PROJECT set to this project).
 
 
 func _initialize() -> void:
 	var net := LearnKit.sequential([LearnKit.dense(3, 4, "tanh"), LearnKit.dense(4, 2, "softmax")], "kaiming", 7)
 	net.device = "cpu"
-	var errors: Array[int] = [ResourceSaver.save(net, "res://brain.tres")]
+	var errors: Array[int] = [ResourceSaver.save(net, "res://brain.tres"), LearnKit.serialize.save(net, "res://brain.lkm")]
 	var node := Node.new()
 	node.name = "Main"
 	node.set_script(load("res://main.gd"))

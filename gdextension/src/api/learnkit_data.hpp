@@ -42,6 +42,10 @@ public:
     static constexpr const char* CLASS_NAME = "LearnKitSerialize";
     int64_t export_network(const ExtRef<LKNetwork>& network, const gd::String& path);
     ExtRef<LKNetwork> import_network(const gd::String& path);
+    int64_t save(const ExtRef<LKNetwork>& network, const gd::String& path);
+    ExtRef<LKNetwork> load(const gd::String& path);
+    gd::PackedByteArray to_bytes(const ExtRef<LKNetwork>& network);
+    ExtRef<LKNetwork> from_bytes(const gd::PackedByteArray& bytes);
 };
 
 }  // namespace lk::api

@@ -47,11 +47,14 @@ std::string dims_text(const Shape& s) {
 // One tensor's text: base64 of exactly `expected` finite float32 values, or *err naming `who` and the problem.
 bool read_tensor(const gd::Variant& v, const std::string& who, size_t expected, const std::string& shape,
                  std::vector<float>* values, std::string* err) {
-    if (v.get_type() != GDEXTENSION_VARIANT_TYPE_STRING) {
-        *err = str(who, " is ", quote(v), ": expected a String of base64 float32 values (", expected, " values)");
+    if (v.get_type() == GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY) {  // what binary files hold
+        const gd::PackedFloat32Array a = v.as_packed_float32_array();
+        values->assign(a.data(), a.data() + a.size());
+    } else if (v.get_type() != GDEXTENSION_VARIANT_TYPE_STRING) {
+        *err = str(who, " is ", quote(v), ": expected a String of base64 float32 values or a PackedFloat32Array (", expected,
+                   " values)");
         return false;
-    }
-    if (!base64_to_floats(v.as_string().utf8(), values)) {
+    } else if (!base64_to_floats(v.as_string().utf8(), values)) {
         *err = str(who, " is not valid base64 of float32 values (got ", quote(v), ")");
         return false;
     }
@@ -346,7 +349,7 @@ bool base64_to_floats(const std::string& text, std::vector<float>* out) {
     return true;
 }
 
-gd::Dictionary model_to_dict(const Model& m, const std::string& device) {
+gd::Dictionary model_to_dict(const Model& m, const std::string& device, bool raw_tensors) {
     gd::Array ops;
     {
         std::lock_guard<std::mutex> lock(m.param_mutex());
@@ -361,8 +364,15 @@ gd::Dictionary model_to_dict(const Model& m, const std::string& device) {
             o[gd::Variant("settings")] = gd::Variant(attrs_to_dict(n.op->attrs()));
             gd::Dictionary t;
             for (size_t p = 0; p < n.params.size(); ++p) {
-                t[gd::Variant(n.params[p].name)] =
-                    gd::Variant(floats_to_base64(m.param_data(i, p), size_t(n.params[p].shape.size())));
+                const size_t count = size_t(n.params[p].shape.size());
+                if (raw_tensors) {
+                    gd::PackedFloat32Array a;
+                    a.resize(int64_t(count));
+                    if (count) std::memcpy(a.data(), m.param_data(i, p), count * sizeof(float));
+                    t[gd::Variant(n.params[p].name)] = gd::Variant(a);
+                } else {
+                    t[gd::Variant(n.params[p].name)] = gd::Variant(floats_to_base64(m.param_data(i, p), count));
+                }
             }
             o[gd::Variant("tensors")] = gd::Variant(t);
             ops.push_back(gd::Variant(o));

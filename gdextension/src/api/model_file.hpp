@@ -14,7 +14,9 @@ namespace lk::api {
 constexpr const char* kModelFormat = "learnkit.network";
 constexpr int64_t kModelVersion = 2;
 
-gd::Dictionary model_to_dict(const Model& model, const std::string& device);
+// raw_tensors: parameters as PackedFloat32Array instead of base64 Strings (the binary format stores them raw;
+// model_from_dict reads either).
+gd::Dictionary model_to_dict(const Model& model, const std::string& device, bool raw_tensors = false);
 // Fills a fresh model (and the device, "auto" when absent); false and *err when anything is invalid.
 bool model_from_dict(const gd::Dictionary& doc, Model* model, std::string* device, std::string* err);
 

@@ -50,8 +50,10 @@ gd::Dictionary attrs_to_dict(const Attrs& attrs) {
     return d;
 }
 
-gd::Dictionary LKNetwork::get_model() const {
-    gd::Dictionary doc = model_to_dict(net, device);
+gd::Dictionary LKNetwork::get_model() const { return model_doc(false); }
+
+gd::Dictionary LKNetwork::model_doc(bool raw_tensors) const {
+    gd::Dictionary doc = model_to_dict(net, device, raw_tensors);
     // Optional keys (absent in older files, which still load): the scalers as plain data.
     if (input_scaler) doc[gd::Variant("input_scaler")] = gd::Variant(scaler_to_dict(input_scaler->s));
     if (output_scaler) doc[gd::Variant("output_scaler")] = gd::Variant(scaler_to_dict(output_scaler->s));

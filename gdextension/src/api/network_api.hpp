@@ -47,6 +47,8 @@ public:
 
     // The whole state, as resource files store it (api/model_file.hpp).
     gd::Dictionary get_model() const;
+    // The model Dictionary with optional keys (scalers); raw_tensors: PackedFloat32Array tensors, not base64.
+    gd::Dictionary model_doc(bool raw_tensors) const;
     void set_model(const gd::Dictionary& value);
     gd::String get_device() const { return gd::String(device); }
     void set_device(const gd::String& value);

@@ -44,6 +44,7 @@ LK_BUILTIN_CODEC(Array, ARRAY, as_array)
 LK_BUILTIN_CODEC(Dictionary, DICTIONARY, as_dictionary)
 LK_BUILTIN_CODEC(PackedFloat32Array, PACKED_FLOAT32_ARRAY, as_packed_float32_array)
 LK_BUILTIN_CODEC(PackedInt32Array, PACKED_INT32_ARRAY, as_packed_int32_array)
+LK_BUILTIN_CODEC(PackedByteArray, PACKED_BYTE_ARRAY, as_packed_byte_array)
 #undef LK_BUILTIN_CODEC
 
 template <> struct Codec<gd::Variant> {
