@@ -30,6 +30,8 @@ from .dialect import (  # noqa: F401  (re-exported: the generator and tests use 
     identifiers,
     read_helpers,
 )
+from . import initializers as _inits
+from .initializers import Initializer  # noqa: F401  (re-exported)
 from .output import REPO
 from .spec_yaml import NAME as _NAME
 from .spec_yaml import Entry as _Entry
@@ -201,19 +203,6 @@ class Optimizer:
     @property
     def carried(self) -> list[HostScalar]:
         return [h for h in self.host if h.carried]
-
-
-@dataclass(frozen=True)
-class Initializer:
-    """One initializers.yaml entry."""
-    name: str
-    doc: str
-    distribution: str  # "normal" or "uniform"
-    scale: str
-
-    @property
-    def enum_name(self) -> str:
-        return self.name.upper()
 
 
 @dataclass(frozen=True)
@@ -493,15 +482,6 @@ def host_cpp(expr: str) -> str:
     return " ".join(out)
 
 
-def _initializers(path: Path, helpers: dict[str, int]) -> list[Initializer]:
-    result = []
-    for e in _entries(path, "initializers"):
-        e.check_keys({"name", "doc", "distribution", "scale"}, set())
-        result.append(Initializer(e.name, e.text("doc"), e.choice("distribution", ("normal", "uniform")),
-                                  e.expression("scale", {"fan_in", "fan_out"}, helpers)))
-    return result
-
-
 def spec_files(spec_dir: Path = SPEC_DIR) -> list[Path]:
     """The spec files the catalogue reads."""
     return [spec_dir / f"{name}.yaml" for name in SPEC_NAMES]
@@ -514,4 +494,4 @@ def load(spec_dir: Path = SPEC_DIR) -> Catalogue:
     activations = _activations(acts, helpers)
     hyper = _hyperparameters(optims)
     return Catalogue(activations, _losses(losses, helpers, activations), hyper,
-                     _optimizers(optims, helpers, hyper), _initializers(inits, helpers), helpers)
+                     _optimizers(optims, helpers, hyper), _inits.load(inits, helpers), helpers)

@@ -176,6 +176,8 @@ class _Resolver:
             return f"double({float(value)!r})", repr(float(value))
         if t.spec == "String":
             return f"gd::String({json.dumps(str(value))})", json.dumps(str(value))
+        if t.spec == "Variant" and isinstance(value, str):  # a Variant holding a String (init: "kaiming")
+            return f"gd::Variant({json.dumps(value)})", json.dumps(value)
         if t.spec in ("Array", "Dictionary") and value in ([], {}):
             return f"{t.cpp}()", "[]" if t.spec == "Array" else "{}"
         raise SpecError(f"{where}: cannot express default {value!r} for type {t.spec}")

@@ -29,7 +29,7 @@ from typing import Any
 
 import jinja2
 
-from . import catalogue
+from . import catalogue, initializers
 from .catalogue import Catalogue
 from .output import REPO, TEMPLATES, environment, stamp, write_if_changed
 
@@ -219,6 +219,8 @@ def _environment() -> jinja2.Environment:
     env.filters["cpp_float"] = _cpp_float
     env.filters["cpp_double"] = _cpp_double
     env.filters["host_cpp"] = catalogue.host_cpp
+    env.filters["init_cpp"] = lambda expr, init: catalogue.cpp_expr(initializers.rename(expr, init))
+    env.filters["init_host_cpp"] = lambda expr, init: catalogue.host_cpp(initializers.rename(expr, init))
     env.filters["cpp_string"] = lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return env
 
@@ -248,7 +250,7 @@ def render(cat: Catalogue) -> dict[str, str]:
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
         "gemm_tiles": [tile for tile, _ in GEMM_TILES], "act_slots": catalogue.ACT_PARAM_SLOTS,
-        "loss_slots": catalogue.LOSS_PARAM_SLOTS,
+        "loss_slots": catalogue.LOSS_PARAM_SLOTS, "init_slots": initializers.INIT_PARAM_SLOTS,
         "max_carried": max([len(o.carried) for o in cat.optimizers] + [1]),
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
@@ -258,7 +260,9 @@ def render(cat: Catalogue) -> dict[str, str]:
                           ("kernel_slots.hpp", "cpu/kernel_slots.hpp.j2"),
                           ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2"),
                           ("optimizer_host.hpp", "cpu/optimizer_host.hpp.j2"),
-                          ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2")):
+                          ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2"),
+                          ("initializers.hpp", "cpu/initializers.hpp.j2"),
+                          ("initializers.cpp", "cpu/initializers.cpp.j2")):
         files[out] = env.get_template(template).render(stamp=_spec_stamp(template), **context)
     return files
 
@@ -280,7 +284,7 @@ def inputs() -> list[Path]:
     templates = sorted(p for d in ("kernels", "cpu", "docs") for p in (TEMPLATES / d).glob("*.j2"))
     # The generator's own code too: a change to e.g. GEMM_TILES or a family's slots must regenerate.
     code = [Path(__file__), Path(catalogue.__file__)] + [Path(__file__).with_name(n) for n in
-            ("output.py", "dialect.py", "spec_yaml.py")]
+            ("output.py", "dialect.py", "spec_yaml.py", "initializers.py")]
     return catalogue.spec_files() + templates + code
 
 

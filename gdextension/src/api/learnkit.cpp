@@ -6,6 +6,7 @@
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/factories.hpp"
+#include "api/init_settings.hpp"
 #include "api/loss_settings.hpp"
 #include "godot/log.hpp"
 
@@ -57,10 +58,10 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
     return d;
 }
 
-ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::String& init, int64_t seed) {
-    Init in;
-    if (!init_from_name(init.utf8(), &in)) {
-        push_error("sequential", str("unknown init \"", init.utf8(), "\": expected ", init_names()));
+ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::Variant& init, int64_t seed) {
+    InitSpec in;
+    if (std::string e = init_from_variant(init, &in); !e.empty()) {
+        push_error("sequential", e);
         return {};
     }
     return make_sequential(layers, in, uint64_t(seed), "auto", "sequential");

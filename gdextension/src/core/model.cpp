@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/init.hpp"
 #include "core/rng.hpp"
 #include "core/sizes.hpp"
 
@@ -219,8 +220,18 @@ float* Model::mutable_param_data(size_t op, size_t k) {
     return (n.params[k].trainable ? mutable_params() : mutable_buffers()) + n.offsets[k];
 }
 
-void Model::init(Init init, uint64_t seed) {
-    if (!error_.empty()) return;
+std::string Model::init(const InitSpec& init, uint64_t seed) {
+    if (!error_.empty()) return error_;
+    // Matrices (rank-2 parameters: W[fan_out x fan_in]) the initializer could not fill in reasonable time.
+    for (const OpNode& n : ops_) {
+        for (const ParamDesc& d : n.params) {
+            if (!d.trainable || d.shape.rank != 2) continue;
+            const InitDraw draw = init_weight_draw(init, d.shape.dims[1], d.shape.dims[0]);
+            if (std::string e = init_tensor_check(d.shape.dims[0], d.shape.dims[1], draw); !e.empty()) {
+                return "op '" + n.name + "' " + d.name + ": " + e;
+            }
+        }
+    }
     std::lock_guard<std::mutex> lock(param_mutex_);
     uint64_t k = 0;
     for (size_t i = 0; i < ops_.size(); ++i) {
@@ -236,6 +247,7 @@ void Model::init(Init init, uint64_t seed) {
         if (trainable) ++k;
         n.op->init(n.in_shapes, p, init, rng);
     }
+    return "";
 }
 
 }  // namespace lk

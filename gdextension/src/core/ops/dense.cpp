@@ -38,11 +38,11 @@ public:
         w.dims[1] = in[0].dims[0];
         return {{"weight", w, true}, {"bias", Shape::features(units_), true}};
     }
-    void init(const std::vector<Shape>& in, ParamInit& p, Init init, Rng& rng) const override {
+    void init(const std::vector<Shape>& in, ParamInit& p, const InitSpec& init, Rng& rng) const override {
         const uint32_t fan_in = in[0].dims[0];
-        init_weights(p.values[0], size_t(fan_in) * units_, init, fan_in, units_, rng);
-        // Biases start at zero, as in most references (torch draws a small uniform; zero keeps runs comparable).
-        for (uint32_t i = 0; i < units_; ++i) p.values[1][i] = 0.0f;
+        init_tensor(p.values[0], units_, fan_in, init_weight_draw(init, fan_in, units_), rng);
+        // Biases: zero for most initializers (torch_linear draws them, as nn.Linear does), after the weights.
+        init_tensor(p.values[1], 1, units_, init_bias_draw(init, fan_in, units_), rng);
     }
     uint64_t macs_per_row(const std::vector<Shape>& in, const Shape&) const override {
         return uint64_t(in[0].dims[0]) * units_ + units_;
