@@ -11,9 +11,12 @@ Outputs, all under the output directory (build/gen/kernels/), stamped as generat
     kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, variant lookups
     kernel_slots.hpp            push-constant slot indices and workgroup widths (builders and CPU backend only)
     optimizer_host.hpp / .cpp   the optimizers' host side: hyperparameters by name, checks, states, host scalars
+    initializers.hpp / .cpp     the initializers' parameters and distributions (drawn by core/init.cpp)
+    param_checks.hpp / .cpp     the activations' and losses' parameter rules (their spec `checks`)
     cpu_kernels.cpp             the CPU backend, run_cpu()
     glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
-    activations.md              the activation reference page (formulas, derivatives, parameters, torch)
+    activations.md, losses.md, optimizers.md, initializers.md
+                                the reference pages (formulas, parameters, defaults, torch equivalents)
 
 Example:
     >>> from pathlib import Path
@@ -254,15 +257,20 @@ def render(cat: Catalogue) -> dict[str, str]:
         "max_carried": max([len(o.carried) for o in cat.optimizers] + [1]),
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
-    files["activations.md"] = env.get_template("docs/activations.md.j2").render(
-        stamp=_spec_stamp("docs/activations.md.j2", "<!--").rstrip() + " -->", **context)
+    context["choices"] = {p.name: p.options for i in cat.initializers for p in i.choices}
+    context["check_params"] = catalogue.check_params
+    for page in ("activations", "losses", "optimizers", "initializers"):
+        files[f"{page}.md"] = env.get_template(f"docs/{page}.md.j2").render(
+            stamp=_spec_stamp(f"docs/{page}.md.j2", "<!--").rstrip() + " -->", **context)
     for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
                           ("kernel_slots.hpp", "cpu/kernel_slots.hpp.j2"),
                           ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2"),
                           ("optimizer_host.hpp", "cpu/optimizer_host.hpp.j2"),
                           ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2"),
                           ("initializers.hpp", "cpu/initializers.hpp.j2"),
-                          ("initializers.cpp", "cpu/initializers.cpp.j2")):
+                          ("initializers.cpp", "cpu/initializers.cpp.j2"),
+                          ("param_checks.hpp", "cpu/param_checks.hpp.j2"),
+                          ("param_checks.cpp", "cpu/param_checks.cpp.j2")):
         files[out] = env.get_template(template).render(stamp=_spec_stamp(template), **context)
     return files
 

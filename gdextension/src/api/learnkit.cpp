@@ -9,6 +9,7 @@
 #include "api/init_settings.hpp"
 #include "api/loss_settings.hpp"
 #include "godot/log.hpp"
+#include "kernels/param_checks.hpp"
 
 namespace lk::api {
 
@@ -48,6 +49,16 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
     if (inputs <= 0 || outputs <= 0 || inputs > (1 << 24) || outputs > (1 << 24) || std::isinf(alpha)) {
         push_error("dense", str("inputs ", inputs, ", outputs ", outputs, ", alpha ", alpha,
                                 ": expected positive widths (at most 16777216) and a finite alpha (or NAN)"));
+        return {};
+    }
+    // The spec's parameter rules (celu: alpha != 0) now, where the mistake is made, not at sequential().
+    const ActivationInfo& info = activation_info(act);
+    ActParams params = info.defaults;
+    for (int k = 0; k < info.param_count; ++k) {
+        if (!std::isnan(alpha) && std::string(info.param_names[k]) == "alpha") params.p[k] = float(alpha);
+    }
+    if (std::string rule = activation_check(act, params); !rule.empty()) {
+        push_error("dense", rule);
         return {};
     }
     ExtRef<LKDense> d = ExtRef<LKDense>::create();
