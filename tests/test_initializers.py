@@ -16,7 +16,7 @@ from lk import dec, ok, spec
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 torch = pytest.importorskip("torch")
-from init_refs import INIT_REFS  # noqa: E402  (imports torch)
+from init_refs import INIT_REFS
 
 INITS = spec().initializers
 BIG = (400, 250)      # fan_in, fan_out: 100k weights for the moments

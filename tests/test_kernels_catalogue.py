@@ -4,7 +4,6 @@ installed). Harness: tests/kernel_harness.py."""
 from __future__ import annotations
 
 import ctypes
-import math
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,7 @@ from kernel_harness import (
 # ---- Catalogue and tables -----------------------------------------------------------------------------------
 
 torch = pytest.importorskip("torch")
-from init_refs import INIT_REFS  # noqa: E402  (torch.nn.init's formulas)
+from init_refs import INIT_REFS
 
 INIT_KINDS = ["constant", "uniform", "normal", "orthogonal"]  # InitDist in initializers.hpp
 

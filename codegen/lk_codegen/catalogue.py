@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import initializers as _inits
 from .dialect import (  # noqa: F401  (re-exported: the generator and tests use them from here)
     MATH_HELPERS,
     TOKEN,
@@ -30,8 +31,7 @@ from .dialect import (  # noqa: F401  (re-exported: the generator and tests use 
     identifiers,
     read_helpers,
 )
-from . import initializers as _inits
-from .initializers import Initializer  # noqa: F401  (re-exported)
+from .initializers import Initializer
 from .output import REPO
 from .spec_yaml import NAME as _NAME
 from .spec_yaml import Entry as _Entry

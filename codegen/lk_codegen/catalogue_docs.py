@@ -58,8 +58,8 @@ def enum_docs(kind: str) -> list[str]:
 def hyperparameters_doc() -> str:
     """Every optimizer hyperparameter: name, global default, valid values, meaning and the optimizers with it."""
     cat = _cat()
-    lines = ["Hyperparameters (set by name with [method set_hyper] or LearnKit.optimizer(kind, {name: value}); "
-             "each optimizer's own defaults are listed with its OptimizerType constant):"]
+    lines = [("Hyperparameters (set by name with [method set_hyper] or LearnKit.optimizer(kind, {name: value}); "
+              "each optimizer's own defaults are listed with its OptimizerType constant):")]
     for h in cat.hyperparameters:
         users = [o.name for o in cat.optimizers if h.name in o.hyper]
         lines.append(f"- [code]{h.name}[/code] (default {_num(h.default)}, {h.range_text}): {h.doc} "
