@@ -71,8 +71,9 @@ INIT_REFS: dict[str, InitRef] = {
 }
 
 
-def torch_linear_check(fan_in: int, fan_out: int) -> tuple[float, float]:
-    """nn.Linear's own bounds for its weight and bias, read back from a real layer's extreme values' scale:
-    the largest |w| and |b| of a torch layer (both just under 1/sqrt(fan_in))."""
+def torch_linear_extremes(fan_in: int, fan_out: int) -> tuple[float, float]:
+    """The largest |w| and |b| of a real torch.nn.Linear: its draws' bounds seen from outside (torch_linear's
+    row spells the bounds out; the tests check the two agree)."""
+    torch.manual_seed(0)
     layer = torch.nn.Linear(fan_in, fan_out)
-    return float(layer.weight.abs().max()), float(layer.bias.abs().max())
+    return float(layer.weight.detach().abs().max()), float(layer.bias.detach().abs().max())

@@ -16,7 +16,7 @@ from lk import dec, ok, spec
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 torch = pytest.importorskip("torch")
-from init_refs import INIT_REFS
+from init_refs import INIT_REFS, torch_linear_extremes
 
 INITS = spec().initializers
 BIG = (400, 250)      # fan_in, fan_out: 100k weights for the moments
@@ -60,6 +60,15 @@ def _cases() -> list[dict]:
                       "init": [i.name for i in INITS].index(name)})
     cases.append({"id": "legacy-kaiming-enum", "kind": "initializers.draw", "fan_in": 5, "fan_out": 7, "init": 0,
                   "as_int": True, "seed": 0})
+    own = {"units": 300, "inputs": 400, "init": "orthogonal", "init_gain": 0.5}
+    cases.append({"id": "layer-own", "kind": "initializers.per_layer", "settings": own, "units2": 5,
+                  "init": "xavier_normal", "seed": 4})
+    cases.append({"id": "layer-choice", "kind": "initializers.per_layer", "units2": 5, "init": "zeros",
+                  "settings": {"units": 250, "inputs": 400, "init": "kaiming_uniform", "init_mode": "fan_out",
+                               "init_nonlinearity": "leaky_relu", "init_a": 0.1}})
+    for cid, settings in LAYER_BAD:
+        cases.append({"id": f"layer-bad-{cid}", "kind": "initializers.per_layer", "units2": 2, "init": "kaiming",
+                      "settings": {"units": 3, "inputs": 2, **settings}})
     for cid, init, fi, fo in BAD:
         cases.append({"id": f"bad-{cid}", "kind": "initializers.draw", "fan_in": fi, "fan_out": fo, "init": init})
         cases.append({"id": f"bad-{cid}-initialize", "kind": "initializers.draw", "fan_in": fi, "fan_out": fo,
@@ -82,6 +91,23 @@ BAD = [
     ("normal-std", {"name": "normal", "std": -1.0}, 3, 2),
     ("orthogonal-size", "orthogonal", 2000, 1500),
 ]
+# A layer's own initializer, refused when the layer is made: id, settings, words the error must hold.
+LAYER_BAD = [
+    ("name", {"init": "nope"}),
+    ("option", {"init": "kaiming_normal", "init_mode": "sideways"}),
+    ("key", {"init": "orthogonal", "init_slope": 1.0}),
+    ("no-init", {"init_gain": 2.0}),
+    ("rule", {"init": "uniform", "init_a": 2.0, "init_b": 1.0}),
+    ("size", {"units": 1500, "inputs": 2000, "init": "orthogonal"}),
+]
+LAYER_BAD_WORDS = {
+    "name": ['"init" is "nope"', "kaiming_uniform", "torch_linear"],
+    "option": ['"init_mode" is "sideways"', "fan_in, fan_out"],
+    "key": ['unknown setting "init_slope"'],
+    "no-init": ['unknown setting "init_gain"'],
+    "rule": ["uniform", "a = 2", "b = 1", "a <= b"],
+    "size": ["orthogonal", "1500 x 2000"],
+}
 BAD_WORDS = {
     "name": ['"kaiming_sideways"', '"kaiming_uniform"', '"torch_linear"'],
     "type": ["2.5", "initializer name"],
@@ -242,3 +268,47 @@ def test_bad_initializers_are_refused(results: BackendResults, cid: str, via: st
 
 def test_every_spec_entry_has_a_reference() -> None:
     assert set(INIT_REFS) == {i.name for i in INITS}, "tests/init_refs.py must have one row per spec entry"
+
+
+def test_a_layer_keeps_its_own_initializer(results: BackendResults) -> None:
+    """LearnKit.layer("dense", {..., "init": "orthogonal", "init_gain": 0.5}): that layer is orthogonal whatever
+    the network's initializer (at creation and in initialize()), the others follow the network's; get_layers()
+    shows the settings and a duplicate carries them."""
+    r = ok(results["cpu"]["layer-own"])
+    assert not r["errors"], r["errors"]
+    first, second = r["params"]
+    check_dist(dec(first["weight"]), ("orthogonal", 0.5), (300, 400), "own orthogonal")
+    check_dist(dec(first["bias"]), ("constant", 0.0), (1, 300), "own bias")
+    std = math.sqrt(2 / (300 + 5))
+    check_dist(dec(second["weight"]), ("normal", 0.0, std), (5, 300), "network's xavier_normal")
+    assert r["settings"]["init"] == "orthogonal" and r["settings"]["init_gain"] == 0.5, r["settings"]
+    first, second = r["params_ones"]
+    check_dist(dec(first["weight"]), ("orthogonal", 0.5), (300, 400), "own orthogonal after initialize")
+    check_dist(dec(second["weight"]), ("constant", 1.0), (5, 300), "network's ones")
+    assert r["twin_same"] is True
+    r = ok(results["cpu"]["layer-choice"])
+    first, second = r["params"]
+    p = {"a": 0.1, "mode": "fan_out", "nonlinearity": "leaky_relu"}
+    check_dist(dec(first["weight"]), INIT_REFS["kaiming_uniform"].weight(p, 400, 250), (250, 400), "own kaiming")
+    check_dist(dec(second["weight"]), ("constant", 0.0), (5, 250), "network's zeros")
+    assert r["settings"]["init_mode"] == "fan_out" and r["settings"]["init_nonlinearity"] == "leaky_relu"
+
+
+@pytest.mark.parametrize("cid", [b[0] for b in LAYER_BAD])
+def test_bad_layer_initializers_are_refused(results: BackendResults, cid: str) -> None:
+    res = ok(results["cpu"][f"layer-bad-{cid}"])
+    assert res.get("null") is True, res
+    errors = "\n".join(res["errors"])
+    for word in LAYER_BAD_WORDS[cid]:
+        assert word in errors, f"{word!r} not in {errors!r}"
+
+
+def test_the_torch_linear_row_is_torchs() -> None:
+    """torch_linear's reference bounds are what a real nn.Linear draws within (and comes close to)."""
+    fan_in, fan_out = 400, 2500
+    w_max, b_max = torch_linear_extremes(fan_in, fan_out)
+    ref = INIT_REFS["torch_linear"]
+    _, w_lo, w_hi = ref.weight({}, fan_in, fan_out)
+    _, b_lo, b_hi = ref.bias({}, fan_in, fan_out)
+    assert -w_lo == w_hi and 0.999 * w_hi < w_max <= w_hi
+    assert -b_lo == b_hi and 0.99 * b_hi < b_max <= b_hi

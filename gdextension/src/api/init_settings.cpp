@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "api/catalogue_names.hpp"
+#include "core/init_attrs.hpp"
 #include "core/f32.hpp"
 #include "godot/log.hpp"
 
@@ -14,17 +15,6 @@ std::string options_text(const InitParamInfo& p) {
     for (int o = 0; o < p.option_count; ++o) {
         if (o) out += o + 1 == p.option_count ? " or " : ", ";
         out += "\"" + std::string(p.options[o]) + "\"";
-    }
-    return out;
-}
-
-std::string param_values(const InitSpec& s) {
-    const InitParamsInfo& info = init_params_info(s.init);
-    std::string out;
-    for (int k = 0; k < info.count; ++k) {
-        const InitParamInfo& p = info.params[k];
-        out += (k ? ", " : "") + std::string(p.name) + " = ";
-        out += p.option_count ? std::string(p.options[int(s.p[k])]) : str(s.p[k]);
     }
     return out;
 }
@@ -103,7 +93,7 @@ std::string init_from_variant(const gd::Variant& v, InitSpec* out) {
         if (std::string e = set_param(&s, k, value); !e.empty()) return e;
     }
     if (std::string e = init_check(s); !e.empty()) {
-        return str("initializer ", init_info(init).name, " with ", param_values(s), ": ", e);
+        return str("initializer ", init_info(init).name, " with ", init_param_values(s), ": ", e);
     }
     *out = s;
     return "";

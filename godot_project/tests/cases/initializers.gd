@@ -39,3 +39,24 @@ static func seed_api(c: Dictionary) -> Dictionary:
 		return {"null": true}
 	var w := PackedFloat32Array(net.get_parameters()[0].weight)
 	return {"weight": Util.encode(w, [w.size()])}
+
+
+## A layer with its own initializer: add_op("dense", {"units", "inputs", "init", "init_<param>"...}), then
+## another dense op, initialised with the network initializer "init". Returns both layers' parameters, the first
+## op's settings (get_ops()), the parameters after initialize("ones", 3) (the first layer keeps its own)
+## and whether a duplicate re-initialised with the same seed matches (the settings travel with the model).
+static func per_layer(c: Dictionary) -> Dictionary:
+	var net := LearnKit.network(int(c.settings.inputs))
+	if net.add_op("dense", c.settings) < 0 or net.add_op("dense", {"units": int(c.units2)}) < 0:
+		return {"null": true}
+	if net.initialize(c.init, int(c.get("seed", 0))) != OK:
+		return {"error": "initialize failed"}
+	var out := {"params": Util.encode_tensors(net.get_parameters()), "settings": net.get_ops()[0].settings}
+	if net.initialize("ones", 3) != OK:
+		return {"error": "initialize failed"}
+	out["params_ones"] = Util.encode_tensors(net.get_parameters())
+	var twin: LKNetwork = net.duplicate(true)
+	net.initialize("zeros", 5)
+	twin.initialize("zeros", 5)
+	out["twin_same"] = net.get_parameters() == twin.get_parameters()
+	return out
