@@ -316,8 +316,8 @@ def _property(p: dict, t: Type, where: str) -> Property:
 
 
 def inputs() -> list[Path]:
-    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__), Path(spec_yaml.__file__),
-            Path(catalogue_docs.__file__), Path(catalogue.__file__).with_name("initializers.py"),
+    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__),
+            Path(spec_yaml.__file__), Path(catalogue_docs.__file__), Path(catalogue.__file__).with_name("initializers.py"),
             Path(catalogue.__file__).with_name("dialect.py")] + [CATALOGUE / f"{k}.yaml" for k in
                                      ("activations", "losses", "optimizers", "initializers")] + \
         [REPO / "templates" / "glue" / f"{t}.j2" for t in TEMPLATES]

@@ -108,8 +108,8 @@ ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, const InitS
     return finish_network(net, init, seed, device, where);
 }
 
-ExtRef<LKNetwork> make_sequential(const gd::Array& layers, const InitSpec& init, uint64_t seed, const std::string& device,
-                                  const char* where) {
+ExtRef<LKNetwork> make_sequential(const gd::Array& layers, const InitSpec& init, uint64_t seed,
+                                  const std::string& device, const char* where) {
     if (layers.size() == 0) {
         push_error(where, "no layers: expected at least one layer");
         return {};

@@ -86,7 +86,8 @@ std::string init_from_variant(const gd::Variant& v, InitSpec* out) {
     gd::Array keys = params.keys();
     for (int64_t i = 0; i < keys.size(); ++i) {
         const gd::Variant& key = keys[i];
-        const std::string k = key.get_type() == GDEXTENSION_VARIANT_TYPE_STRING ? key.as_string().utf8() : key.describe();
+        const bool text = key.get_type() == GDEXTENSION_VARIANT_TYPE_STRING;
+        const std::string k = text ? key.as_string().utf8() : key.describe();
         if (k == "name") continue;
         gd::Variant value;
         params.lookup(key, &value);
