@@ -66,6 +66,9 @@ def _cases() -> list[dict]:
     cases.append({"id": "layer-choice", "kind": "initializers.per_layer", "units2": 5, "init": "zeros",
                   "settings": {"units": 250, "inputs": 400, "init": "kaiming_uniform", "init_mode": "fan_out",
                                "init_nonlinearity": "leaky_relu", "init_a": 0.1}})
+    # a big layer with its own cheap initializer under a network-wide orthogonal one: only the others get QR'd
+    cases.append({"id": "layer-big-own", "kind": "initializers.per_layer", "units2": 3, "init": "orthogonal",
+                  "settings": {"units": 1500, "inputs": 2000, "init": "zeros"}})
     for cid, settings in LAYER_BAD:
         cases.append({"id": f"layer-bad-{cid}", "kind": "initializers.per_layer", "units2": 2, "init": "kaiming",
                       "settings": {"units": 3, "inputs": 2, **settings}})
@@ -312,3 +315,11 @@ def test_the_torch_linear_row_is_torchs() -> None:
     _, b_lo, b_hi = ref.bias({}, fan_in, fan_out)
     assert -w_lo == w_hi and 0.999 * w_hi < w_max <= w_hi
     assert -b_lo == b_hi and 0.99 * b_hi < b_max <= b_hi
+
+
+def test_the_orthogonal_size_limit_looks_at_the_initializer_each_layer_uses(results: BackendResults) -> None:
+    r = ok(results["cpu"]["layer-big-own"])
+    assert not r["errors"], r["errors"]
+    first, second = r["params"]
+    check_dist(dec(first["weight"]), ("constant", 0.0), (1500, 2000), "own zeros")
+    check_dist(dec(second["weight"]), ("orthogonal", 1.0), (3, 1500), "network's orthogonal")

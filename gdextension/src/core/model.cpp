@@ -4,7 +4,6 @@
 #include <cstring>
 #include <new>
 
-#include "core/init.hpp"
 #include "core/rng.hpp"
 #include "core/sizes.hpp"
 
@@ -222,15 +221,8 @@ float* Model::mutable_param_data(size_t op, size_t k) {
 
 std::string Model::init(const InitSpec& init, uint64_t seed) {
     if (!error_.empty()) return error_;
-    // Matrices (rank-2 parameters: W[fan_out x fan_in]) the initializer could not fill in reasonable time.
-    for (const OpNode& n : ops_) {
-        for (const ParamDesc& d : n.params) {
-            if (!d.trainable || d.shape.rank != 2) continue;
-            const InitDraw draw = init_weight_draw(init, d.shape.dims[1], d.shape.dims[0]);
-            if (std::string e = init_tensor_check(d.shape.dims[0], d.shape.dims[1], draw); !e.empty()) {
-                return "op '" + n.name + "' " + d.name + ": " + e;
-            }
-        }
+    for (const OpNode& n : ops_) {  // all or nothing: refuse before drawing anything
+        if (std::string e = n.op->init_check(n.in_shapes, init); !e.empty()) return "op '" + n.name + "': " + e;
     }
     std::lock_guard<std::mutex> lock(param_mutex_);
     uint64_t k = 0;

@@ -31,8 +31,8 @@ public:
             *err = std::to_string(in[0].dims[0]) + " -> " + std::to_string(units_) + " has too many weights";
             return false;
         }
-        if (own_init_) {  // the network's initializer is checked when it is applied (Model::init)
-            *err = init_tensor_check(units_, in[0].dims[0], init_weight_draw(init_, in[0].dims[0], units_));
+        if (own_init_) {  // refused when the layer is added; the network's initializer when it is applied
+            *err = init_check(in, init_);
             if (!err->empty()) return false;
         }
         *out = Shape::features(units_);
@@ -44,6 +44,10 @@ public:
         w.dims[0] = units_;
         w.dims[1] = in[0].dims[0];
         return {{"weight", w, true}, {"bias", Shape::features(units_), true}};
+    }
+    std::string init_check(const std::vector<Shape>& in, const InitSpec& network_init) const override {
+        const uint32_t fan_in = in[0].dims[0];
+        return init_tensor_check(units_, fan_in, init_weight_draw(own_init_ ? init_ : network_init, fan_in, units_));
     }
     void init(const std::vector<Shape>& in, ParamInit& p, const InitSpec& network_init, Rng& rng) const override {
         const InitSpec& init = own_init_ ? init_ : network_init;
