@@ -228,9 +228,6 @@ OPT_VARIANTS: dict[str, list[dict[str, float]]] = {
     "adadelta": [{}],
     "lion": [{}],
 }
-# initializer name -> (uniform?, scale(fan_in, fan_out))
-INIT_REFS = {"kaiming": (False, lambda fi, fo: math.sqrt(2.0 / fi)),
-             "xavier": (True, lambda fi, fo: math.sqrt(6.0 / (fi + fo)))}
 
 
 def act_params(act: str | catalogue.Activation, values: dict[str, float] | None = None) -> np.ndarray:
@@ -251,6 +248,7 @@ NO_PARAMS = np.zeros(catalogue.ACT_PARAM_SLOTS, np.float32)
 WRAPPER = r"""
 #include <cstdio>
 #include "core/kernel_builders.hpp"
+#include "kernels/initializers.hpp"
 using namespace lk;
 static KernelCall last;
 static void go(const KernelCall& c, float* a, uint32_t* ia) { last = c; run_cpu(c, a, ia); }
@@ -278,9 +276,13 @@ void w_opt_defaults(int i, float* out) { to_array(optimizer_info(Optimizer(i)).d
 void w_hyper_defaults(float* out) { to_array(OptimizerHyper{}, out); }
 int w_opt_from_name(const char* n) { Optimizer x; return optimizer_from_name(n, &x) ? int(x) : -1; }
 const char* w_init_name(int i) { return init_info(Init(i)).name; }
-int w_init_uniform(int i) { return init_info(Init(i)).uniform; }
 int w_init_from_name(const char* n) { Init x; return init_from_name(n, &x) ? int(x) : -1; }
-float w_init_scale(int i, uint32_t fi, uint32_t fo) { return init_scale(Init(i), fi, fo); }
+// The default parameters' weight (or bias) distribution: its InitDist, and its two numbers in out.
+int w_init_draw(int i, uint32_t fi, uint32_t fo, int bias, double* out) {
+    const InitSpec s = init_defaults(Init(i));
+    const InitDraw d = bias ? init_bias_draw(s, fi, fo) : init_weight_draw(s, fi, fo);
+    out[0] = d.a; out[1] = d.b; return int(d.dist);
+}
 float w_act_forward(int i, float x, const float* p) { return activation_forward(Activation(i), x, act_params(p)); }
 float w_act_derivative(int i, float x, float y, const float* p) { return activation_derivative(Activation(i), x, y, act_params(p)); }
 
@@ -334,8 +336,8 @@ _SIGNATURES = {  # name -> (restype, argtypes); P = float*, U = uint32 array, u 
     "w_act_from_name": ("i", "s"), "w_loss_name": ("s", "i"), "w_loss_link": ("i", "i"),
     "w_loss_from_name": ("i", "s"), "w_opt_name": ("s", "i"), "w_opt_state": ("u", "i"),
     "w_opt_defaults": (None, "iP"), "w_hyper_defaults": (None, "P"), "w_opt_from_name": ("i", "s"),
-    "w_init_name": ("s", "i"), "w_init_uniform": ("i", "i"), "w_init_from_name": ("i", "s"),
-    "w_init_scale": ("f", "iuu"), "w_act_forward": ("f", "ifP"), "w_act_derivative": ("f", "iffP"),
+    "w_init_name": ("s", "i"), "w_init_from_name": ("i", "s"),
+    "w_init_draw": ("i", "iuuiD"), "w_act_forward": ("f", "ifP"), "w_act_derivative": ("f", "iffP"),
     "w_act_params": ("i", "iP"), "w_act_param_name": ("s", "ii"),
     "w_row_forward": (None, "Piuuuu"), "w_row_backward": (None, "Piuuuuui"),
     "w_prelu_forward": (None, "Puuuuui"), "w_prelu_backward_input": (None, "Puuuuuuii"),
@@ -378,7 +380,7 @@ def _build(out: Path, name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     so = out / f"lib{name}.so"
     cmd = [gxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *SANITIZE_FLAGS, *defines,
            f"-I{REPO / 'gdextension' / 'src'}", f"-I{out.parent}", str(out / "kernels.cpp"),
-           str(out / "cpu_kernels.cpp"), str(out / "optimizer_host.cpp"), str(REPO / "gdextension" / "src" / "core" / "kernel_builders.cpp"),
+           str(out / "cpu_kernels.cpp"), str(out / "optimizer_host.cpp"), str(out / "initializers.cpp"), str(REPO / "gdextension" / "src" / "core" / "kernel_builders.cpp"),
            str(out / "wrapper.cpp"), "-o", str(so)]
     # Not g++ itself under a preloaded sanitizer runtime (tools/sanitize_run.sh preloads it into pytest).
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}

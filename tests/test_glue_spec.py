@@ -75,3 +75,33 @@ def test_node_class_with_inspector_hints() -> None:
     assert props["network"].usage == "lk::reg::USAGE_STORAGE | lk::reg::USAGE_EDITOR"
     # Run-time state (the trainer it makes) is neither saved nor shown.
     assert props["trainer"].usage == "0"
+def test_every_enum_constant_and_hyperparameter_is_documented(tmp_path: Path) -> None:
+    """The class reference (doc_classes/*.xml) gives every enum constant its spec entry's doc (and parameters),
+    and LKOptimizer's description lists every optimizer hyperparameter with its default and range."""
+    import xml.etree.ElementTree as ET
+
+    from lk_codegen import catalogue
+    cat = catalogue.load()
+    glue.generate(tmp_path)
+    undocumented, constants = [], {}
+    for xml in sorted((tmp_path / "doc_classes").glob("*.xml")):
+        root = ET.parse(xml).getroot()
+        for c in root.iter("constant"):
+            text = (c.text or "").strip()
+            constants[(root.get("name"), c.get("enum"), c.get("name"))] = text
+            if not text:
+                undocumented.append(f"{root.get('name')}.{c.get('name')}")
+    assert not undocumented, f"enum constants without a description: {undocumented}"
+    by_enum = {"ActivationType": cat.activations, "LossFunction": cat.losses, "OptimizerType": cat.optimizers,
+               "WeightInitialization": cat.initializers}
+    for enum, entries in by_enum.items():
+        for entry in entries:
+            text = constants[("LearnKit", enum, entry.name.upper())]
+            assert text.startswith(entry.doc), (enum, entry.name, text)
+            params = getattr(entry, "hyper", None) or getattr(entry, "params", {})
+            for p in params:
+                assert f"[code]{getattr(p, 'name', p)}[/code]" in text, (enum, entry.name, p)
+    optimizer = ET.parse(tmp_path / "doc_classes" / "LKOptimizer.xml").getroot()
+    description = optimizer.find("description").text or ""
+    for h in cat.hyperparameters:
+        assert f"[code]{h.name}[/code] (default {catalogue._num(h.default)}, {h.range_text}): {h.doc}" in description

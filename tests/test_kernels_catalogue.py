@@ -4,7 +4,6 @@ installed). Harness: tests/kernel_harness.py."""
 from __future__ import annotations
 
 import ctypes
-import math
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,6 @@ from kernel_harness import (
     ACTS,
     CAT,
     HYPER,
-    INIT_REFS,
     LOSS_REFS,
     NO_PARAMS,
     OPT_REFS,
@@ -30,11 +28,16 @@ from kernel_harness import (
 
 # ---- Catalogue and tables -----------------------------------------------------------------------------------
 
+torch = pytest.importorskip("torch")
+from init_refs import INIT_REFS
+
+INIT_KINDS = ["constant", "uniform", "normal", "orthogonal"]  # InitDist in initializers.hpp
+
 def test_every_entry_has_a_reference() -> None:
     assert set(ACT_REFS) == {a.name for a in CAT.activations}, "add a NumPy reference to ACT_REFS"
     assert set(LOSS_REFS) == {x.name for x in CAT.losses}, "add a NumPy reference to LOSS_REFS"
     assert set(OPT_REFS) == {o.name for o in CAT.optimizers}, "add a NumPy reference to OPT_REFS"
-    assert set(INIT_REFS) == {i.name for i in CAT.initializers}, "add a NumPy reference to INIT_REFS"
+    # Initializers: tests/init_refs.py (test_initializers.py checks the rows cover the spec).
 
 
 def test_tables_follow_the_spec(lib: ctypes.CDLL) -> None:
@@ -63,11 +66,18 @@ def test_tables_follow_the_spec(lib: ctypes.CDLL) -> None:
         _close(hyper, [o.defaults[h] for h in HYPER], 1e-7, 0)
     for i, init in enumerate(CAT.initializers):
         assert lib.w_init_name(i).decode() == init.name and lib.w_init_from_name(init.name.encode()) == i
-        uniform, scale = INIT_REFS[init.name]
-        assert bool(lib.w_init_uniform(i)) == uniform
+        ref = INIT_REFS[init.name]
         for fan_in, fan_out in ((784, 256), (4, 32), (1, 1)):
-            assert lib.w_init_scale(i, fan_in, fan_out) == pytest.approx(scale(fan_in, fan_out), rel=1e-6)
-        assert math.isfinite(lib.w_init_scale(i, 0, 0))  # fans of 0 count as 1
+            for bias, dist in ((0, ref.weight(init.defaults(), fan_in, fan_out)),
+                               (1, ref.bias(init.defaults(), fan_in, fan_out))):
+                out = np.zeros(2, np.float64)
+                kind = lib.w_init_draw(i, fan_in, fan_out, bias, out)
+                assert INIT_KINDS[kind] == dist[0], (init.name, bias)
+                # normal's reference is (mean, std), uniform's (low, high), constant's and orthogonal's one value
+                _close(out[: len(dist) - 1], dist[1:], 1e-6, 1e-7)
+        out = np.zeros(2, np.float64)
+        lib.w_init_draw(i, 0, 0, 0, out)
+        assert np.isfinite(out).all()  # fans of 0 count as 1
     for lookup in (lib.w_act_from_name, lib.w_loss_from_name, lib.w_opt_from_name, lib.w_init_from_name):
         assert lookup(b"no_such_entry") == -1
 
@@ -142,8 +152,16 @@ def _spec_copy(tmp_path: Path, file: str = "", old: str = "", new: str = "") -> 
     ("optimizers", 'first: "t == 1.0 ? 1.0 : 0.0"', 'first: "u == 1.0 ? 1.0 : 0.0"',
      "optimizers[sgd].host: first: unknown identifier 'u'"),
     ("optimizers", "state_if: {s0: momentum}", "state_if: {s3: momentum}", "optimizers[sgd].state_if: 's3'"),
-    ("initializers", "distribution: normal", "distribution: gaussian",
-     "initializers[kaiming].distribution: expected one of normal, uniform"),
+    ("initializers", 'weight: {normal: {std: "lk_sqrt(2.0 / fan_in)"}}', 'weight: {gaussian: {std: "1.0"}}',
+     "initializers[kaiming].weight: expected one of {normal: ...}"),
+    ("initializers", 'weight: {normal: {std: "gain *', 'weight: {normal: {sd: "gain *',
+     "initializers[xavier_normal].weight: normal: expected keys mean, std"),
+    ("initializers", "params: {a: 0.0, mode: fan_in, nonlinearity: leaky_relu}\n    weight: {normal",
+     "params: {a: 0.0, mode: fan_sideways, nonlinearity: leaky_relu}\n    weight: {normal",
+     "initializers[kaiming_normal].params: mode: 'fan_sideways' is not an option"),
+    ("initializers", 'weight: {constant: "val"}', 'weight: {constant: "value"}',
+     "initializers[constant].weight: constant: unknown identifier 'value'"),
+    ("initializers", '- ["a <= b",', '- ["a <= c",', "initializers[uniform].checks: unknown identifier 'c'"),
 ])
 def test_spec_errors_name_the_file_line_entry_and_key(tmp_path: Path, file: str, old: str, new: str,
                                                       expected: str) -> None:

@@ -56,3 +56,46 @@ def test_the_graph_examples_run_as_written(tmp_path: Path) -> None:
     assert net["params"] == 6  # 4 dense, batch_norm, layer_norm
     assert [op["type"] for op in graph["ops"]] == ["dense", "activation", "dense", "add", "dense"]
     assert graph["ops"][3]["inputs"] == [1, 3] and len(graph["y"][0]) == 3
+
+
+CATALOGUE_SECTION = "## Catalogue reference"
+
+
+def _section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index(title):]
+    return section[:section.index("\n## ", 1)]
+
+
+def test_the_catalogue_example_runs_as_written(tmp_path: Path) -> None:
+    """The initializer example: no error, and after its last line (torch_linear) weights and biases lie in
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), biases included."""
+    blocks = re.findall(r"```gdscript\n(.*?)```", _section(CATALOGUE_SECTION), re.DOTALL)
+    assert len(blocks) == 1, "the README's catalogue section changed: update this test"
+    body = textwrap.indent(blocks[0], "\t")
+    script = ("extends SceneTree\n\nfunc _example() -> Array:\n" + body + "\treturn net.get_parameters()\n\n"
+              "func _init() -> void:\n\tprint(\"README_RESULT \" + JSON.stringify(_example()))\n\tquit(0)\n")
+    generated = ROOT / "godot_project" / "tests" / "generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "readme_catalogue.gd").write_text(script)
+    code, output = launch_godot(["-s", "res://tests/generated/readme_catalogue.gd"], headless=True)
+    assert code == 0 and "ERROR" not in output, output[-3000:]
+    line = next(x for x in output.splitlines() if x.startswith("README_RESULT "))
+    params = json.loads(line[len("README_RESULT "):])
+    for p, fan_in in zip(params, (4, 64), strict=True):
+        bound = 1.0 / fan_in ** 0.5
+        for name in ("weight", "bias"):
+            values = p[name]
+            assert all(abs(v) <= bound * (1 + 1e-6) for v in values), name
+            assert max(abs(v) for v in values) > bound / 2, f"{name}: not drawn"
+
+
+def test_the_catalogue_links_are_pages_the_build_writes() -> None:
+    import sys
+    sys.path.insert(0, str(ROOT / "codegen"))
+    from lk_codegen import catalogue, kernels
+    links = re.findall(r"\]\((build/gen/kernels/[^)]+)\)", _section(CATALOGUE_SECTION))
+    assert len(links) == 4
+    pages = kernels.render(catalogue.load())
+    for link in links:
+        assert link.removeprefix("build/gen/kernels/") in pages, link

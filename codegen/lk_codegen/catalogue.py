@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import initializers as _inits
 from .dialect import (  # noqa: F401  (re-exported: the generator and tests use them from here)
     MATH_HELPERS,
     TOKEN,
@@ -30,6 +31,7 @@ from .dialect import (  # noqa: F401  (re-exported: the generator and tests use 
     identifiers,
     read_helpers,
 )
+from .initializers import Initializer
 from .output import REPO
 from .spec_yaml import NAME as _NAME
 from .spec_yaml import Entry as _Entry
@@ -86,6 +88,7 @@ class Activation:
     torch: str | None = None  # the torch equivalent, for the reference page
     log: bool = False  # row-wise only: log_softmax rather than softmax
     accurate_to: float = float("inf")  # |x| beyond which the tolerance is not promised (only finiteness)
+    checks: list[tuple[str, str]] = field(default_factory=list)  # (host expression over the params, message)
 
     @property
     def enum_name(self) -> str:
@@ -118,6 +121,7 @@ class Loss:
     params: dict[str, float] = field(default_factory=dict)  # in spec order: parameter k in slot LOSS_P<k>
     torch: str = ""
     row: dict[str, str] = field(default_factory=dict)  # row sum name -> per-element term (losses.yaml `row`)
+    checks: list[tuple[str, str]] = field(default_factory=list)  # (host expression over the params, message)
 
     @property
     def enum_name(self) -> str:
@@ -204,19 +208,6 @@ class Optimizer:
 
 
 @dataclass(frozen=True)
-class Initializer:
-    """One initializers.yaml entry."""
-    name: str
-    doc: str
-    distribution: str  # "normal" or "uniform"
-    scale: str
-
-    @property
-    def enum_name(self) -> str:
-        return self.name.upper()
-
-
-@dataclass(frozen=True)
 class Catalogue:
     """Everything the kernel generator expands, in spec (= enum) order."""
     activations: list[Activation]
@@ -248,6 +239,29 @@ def _kink(e: _Entry, value: Any, params: set[str]) -> str:
     return value
 
 
+def _checks(e: _Entry, params: set[str]) -> list[tuple[str, str]]:
+    """An entry's `checks`: [expression, message] pairs, expressions in the host dialect (double) over params."""
+    raw = e.data.get("checks", [])
+    if not isinstance(raw, list):
+        raise e.fail("checks", "expected a list of [expression, message]")
+    checks = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise e.fail("checks", "expected [expression, message] pairs")
+        try:
+            check_expression(item[0], params, HOST_FUNCTIONS)
+        except ValueError as err:
+            raise e.fail("checks", str(err)) from None
+        checks.append((item[0].strip(), item[1].strip()))
+    return checks
+
+
+def check_params(expr: str, params: Any) -> list[str]:
+    """The parameters a check reads, in the entry's order (the error message names them with their values)."""
+    used = identifiers(expr)
+    return [p for p in params if p in used]
+
+
 def _params(e: _Entry, slots: int, kind: str, variables: set[str]) -> dict[str, float]:
     """An entry's `params`: name -> default, in spec order (parameter k travels in push-constant slot k)."""
     raw = e.data.get("params", {})
@@ -272,7 +286,7 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
         expression_keys = {"forward", "derivative", "domain", "tolerance"}
         if elementwise:
             e.check_keys({"name", "doc"} | expression_keys, {"elementwise", "params", "kinks", "aliases", "torch",
-                                                              "accurate_to"})
+                                                              "accurate_to", "checks"})
         else:
             e.check_keys({"name", "doc", "elementwise"}, {"aliases", "torch", "log"})
         params = _params(e, ACT_PARAM_SLOTS, "activation", {"x", "y"})
@@ -307,7 +321,7 @@ def _activations(path: Path, helpers: dict[str, int]) -> list[Activation]:
             tolerance = e.tolerance("tolerance")
         accurate_to = e.number(e.data["accurate_to"], "accurate_to") if "accurate_to" in e.data else float("inf")
         result.append(Activation(e.name, e.text("doc"), elementwise, params, forward, derivative, domain, kinks,
-                                 tolerance, tuple(aliases_raw), torch, log, accurate_to))
+                                 tolerance, tuple(aliases_raw), torch, log, accurate_to, _checks(e, set(params))))
     if not result or result[0].name != "identity" or not result[0].elementwise:
         raise SpecError(f"{_display(path)}: the first activation must be the elementwise `identity` (it is the "
                         "enum's default and the fallback variant for row-wise activations)")
@@ -340,7 +354,7 @@ def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) 
     names = {a.name for a in activations}
     for e in _entries(path, "losses"):
         e.check_keys({"name", "doc", "link", "normalizer", "value", "grad", "fused_value", "fused_grad", "targets",
-                      "tolerance"}, {"params", "torch", "row"})
+                      "tolerance"}, {"params", "torch", "row", "checks"})
         if e.data["link"] not in names:
             raise e.fail("link", f"unknown activation {e.data['link']!r} (known: {', '.join(sorted(names))})")
         params = _params(e, LOSS_PARAM_SLOTS, "loss", LOSS_VARIABLES | {"reduction"})
@@ -354,7 +368,8 @@ def _losses(path: Path, helpers: dict[str, int], activations: list[Activation]) 
             e.name, e.text("doc"), e.data["link"], e.choice("normalizer", ("elements", "rows")),
             e.expression("value", generic, helpers), e.expression("grad", generic, helpers),
             e.expression("fused_value", fused, helpers), e.expression("fused_grad", fused, helpers),
-            e.choice("targets", TARGET_KINDS), e.tolerance("tolerance"), params, torch, row))
+            e.choice("targets", TARGET_KINDS), e.tolerance("tolerance"), params, torch, row,
+            _checks(e, set(params))))
     return result
 
 
@@ -458,18 +473,7 @@ def _optimizers(path: Path, helpers: dict[str, int], hyper: list[Hyperparameter]
                              set(own_defaults) | {h.name for h in host}, helpers)
         except ValueError as err:
             raise e.fail("update", str(err)) from None
-        checks = []
-        raw_checks = e.data.get("checks", [])
-        if not isinstance(raw_checks, list):
-            raise e.fail("checks", "expected a list of [expression, message]")
-        for item in raw_checks:
-            if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
-                raise e.fail("checks", "expected [expression, message] pairs")
-            try:
-                check_expression(item[0], set(own_defaults), HOST_FUNCTIONS)
-            except ValueError as err:
-                raise e.fail("checks", str(err)) from None
-            checks.append((item[0], item[1]))
+        checks = _checks(e, set(own_defaults))
         opt = Optimizer(e.name, e.text("doc"), states, own_defaults, known | own_defaults, e.text("update"),
                         _state_map(e, "state_if", states, own_defaults),
                         _state_map(e, "state_init", states, own_defaults), host, checks)
@@ -493,15 +497,6 @@ def host_cpp(expr: str) -> str:
     return " ".join(out)
 
 
-def _initializers(path: Path, helpers: dict[str, int]) -> list[Initializer]:
-    result = []
-    for e in _entries(path, "initializers"):
-        e.check_keys({"name", "doc", "distribution", "scale"}, set())
-        result.append(Initializer(e.name, e.text("doc"), e.choice("distribution", ("normal", "uniform")),
-                                  e.expression("scale", {"fan_in", "fan_out"}, helpers)))
-    return result
-
-
 def spec_files(spec_dir: Path = SPEC_DIR) -> list[Path]:
     """The spec files the catalogue reads."""
     return [spec_dir / f"{name}.yaml" for name in SPEC_NAMES]
@@ -514,4 +509,4 @@ def load(spec_dir: Path = SPEC_DIR) -> Catalogue:
     activations = _activations(acts, helpers)
     hyper = _hyperparameters(optims)
     return Catalogue(activations, _losses(losses, helpers, activations), hyper,
-                     _optimizers(optims, helpers, hyper), _initializers(inits, helpers), helpers)
+                     _optimizers(optims, helpers, hyper), _inits.load(inits, helpers), helpers)

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from . import catalogue, spec_yaml
+from . import catalogue, catalogue_docs, spec_yaml
 from .output import REPO, environment, stamp, write_if_changed
 
 SPEC = REPO / "codegen" / "spec" / "api.yaml"
@@ -130,7 +130,8 @@ class Cls:
     methods: list[Method] = field(default_factory=list)
     properties: list[Property] = field(default_factory=list)
     signals: list[dict] = field(default_factory=list)
-    enums: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)
+    enums: list[tuple[str, list[tuple[str, int, str]]]] = field(default_factory=list)  # (name, value, doc)
+    description: str = ""  # appended to doc in the class reference (api.yaml `doc_catalogue`)
 
 
 def _catalogue(kind: str) -> list[str]:
@@ -185,13 +186,16 @@ class _Resolver:
             return f"double({float(value)!r})", repr(float(value))
         if t.spec == "String":
             return f"gd::String({json.dumps(str(value))})", json.dumps(str(value))
+        if t.spec == "Variant" and isinstance(value, str):  # a Variant holding a String (init: "kaiming")
+            return f"gd::Variant({json.dumps(value)})", json.dumps(value)
         if t.spec in ("Array", "Dictionary") and value in ([], {}):
             return f"{t.cpp}()", "[]" if t.spec == "Array" else "{}"
         raise SpecError(f"{where}: cannot express default {value!r} for type {t.spec}")
 
 
 _KEYS = {
-    "class": {"name", "inherits", "doc", "impl", "singleton", "enums", "properties", "methods", "signals"},
+    "class": {"name", "inherits", "doc", "impl", "singleton", "enums", "properties", "methods", "signals",
+              "doc_catalogue"},
     "method": {"name", "returns", "args", "doc", "cpp"},
     "property": {"name", "type", "doc", "readonly", "storage", "editor", "choices"},
     "signal": {"name", "args", "doc"},
@@ -241,7 +245,13 @@ def load() -> tuple[list[Cls], str]:
             raise SpecError(f"api.yaml: {name}: inherits is {c.get('inherits')!r}; expected one of {sorted(PARENTS)}")
         cls = Cls(name, c["inherits"], c["impl"], c.get("doc", ""), bool(c.get("singleton")))
         for ename, src in (c.get("enums") or {}).items():
-            cls.enums.append((ename, [(v, i) for i, v in enumerate(enums[f"{name}.{ename}"])]))
+            docs = catalogue_docs.enum_docs(src["catalogue"])
+            cls.enums.append((ename, [(v, i, docs[i]) for i, v in enumerate(enums[f"{name}.{ename}"])]))
+        if "doc_catalogue" in c:
+            if c["doc_catalogue"] not in catalogue_docs.DESCRIPTIONS:
+                raise SpecError(f"api.yaml: {name}: doc_catalogue is {c['doc_catalogue']!r}; expected one of "
+                                f"{sorted(catalogue_docs.DESCRIPTIONS)}")
+            cls.description = catalogue_docs.DESCRIPTIONS[c["doc_catalogue"]]()
         for p in c.get("properties") or []:
             where = f"api.yaml:{getattr(p, 'line', '?')}: {name}.{p['name']}"
             t = res.type(p["type"], where)
@@ -325,7 +335,9 @@ def _property(p: dict, t: Type, where: str, classes: dict[str, dict]) -> Propert
 
 
 def inputs() -> list[Path]:
-    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__), Path(spec_yaml.__file__)] + [CATALOGUE / f"{k}.yaml" for k in
+    return [SPEC, Path(__file__), Path(__file__).with_name("output.py"), Path(catalogue.__file__),
+            Path(spec_yaml.__file__), Path(catalogue_docs.__file__), Path(catalogue.__file__).with_name("initializers.py"),
+            Path(catalogue.__file__).with_name("dialect.py")] + [CATALOGUE / f"{k}.yaml" for k in
                                      ("activations", "losses", "optimizers", "initializers")] + \
         [REPO / "templates" / "glue" / f"{t}.j2" for t in TEMPLATES]
 
@@ -339,7 +351,7 @@ def outputs(out_dir: Path) -> list[Path]:
 def generate(out_dir: Path) -> list[Path]:
     classes, singleton = load()
     env = environment()
-    env.filters["xml"] = lambda s: escape(str(s))
+    env.filters["xml"] = lambda s: escape(str(s), {'"': "&quot;"})  # attributes too: default="&quot;kaiming&quot;"
     src = "codegen/spec/api.yaml + templates/glue/{}.j2"
     doc = env.get_template("glue/class_doc.xml.j2")
     docs = {}

@@ -11,9 +11,12 @@ Outputs, all under the output directory (build/gen/kernels/), stamped as generat
     kernels.hpp / kernels.cpp   enums, info tables, host helpers, embedded GLSL, variant lookups
     kernel_slots.hpp            push-constant slot indices and workgroup widths (builders and CPU backend only)
     optimizer_host.hpp / .cpp   the optimizers' host side: hyperparameters by name, checks, states, host scalars
+    initializers.hpp / .cpp     the initializers' parameters and distributions (drawn by core/init.cpp)
+    param_checks.hpp / .cpp     the activations' and losses' parameter rules (their spec `checks`)
     cpu_kernels.cpp             the CPU backend, run_cpu()
     glsl/<kernel>.comp          every shader, also embedded in kernels.cpp (for glslangValidator and diffs)
-    activations.md              the activation reference page (formulas, derivatives, parameters, torch)
+    activations.md, losses.md, optimizers.md, initializers.md
+                                the reference pages (formulas, parameters, defaults, torch equivalents)
 
 Example:
     >>> from pathlib import Path
@@ -29,7 +32,7 @@ from typing import Any
 
 import jinja2
 
-from . import catalogue, custom_act
+from . import catalogue, custom_act, initializers
 from .catalogue import Catalogue
 from .output import REPO, TEMPLATES, environment, stamp, write_if_changed
 
@@ -219,6 +222,8 @@ def _environment() -> jinja2.Environment:
     env.filters["cpp_float"] = _cpp_float
     env.filters["cpp_double"] = _cpp_double
     env.filters["host_cpp"] = catalogue.host_cpp
+    env.filters["init_cpp"] = lambda expr, init: catalogue.cpp_expr(initializers.rename(expr, init))
+    env.filters["init_host_cpp"] = lambda expr, init: catalogue.host_cpp(initializers.rename(expr, init))
     env.filters["cpp_string"] = lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return env
 
@@ -248,17 +253,24 @@ def render(cat: Catalogue) -> dict[str, str]:
         "cat": cat, "variants": variants(cat), "families": families(cat), "tables": _tables(cat),
         "glsl": glsl, "sumsq_partials": SUMSQ_PARTIALS, "guard_slot": GUARD_SLOT, "delimiter": _GLSL_DELIMITER,
         "gemm_tiles": [tile for tile, _ in GEMM_TILES], "act_slots": catalogue.ACT_PARAM_SLOTS,
-        "loss_slots": catalogue.LOSS_PARAM_SLOTS,
+        "loss_slots": catalogue.LOSS_PARAM_SLOTS, "init_slots": initializers.INIT_PARAM_SLOTS,
         "max_carried": max([len(o.carried) for o in cat.optimizers] + [1]),
     }
     files = {f"glsl/{name}.comp": text for name, text in glsl.items()}
-    files["activations.md"] = env.get_template("docs/activations.md.j2").render(
-        stamp=_spec_stamp("docs/activations.md.j2", "<!--").rstrip() + " -->", **context)
+    context["choices"] = {p.name: p.options for i in cat.initializers for p in i.choices}
+    context["check_params"] = catalogue.check_params
+    for page in ("activations", "losses", "optimizers", "initializers"):
+        files[f"{page}.md"] = env.get_template(f"docs/{page}.md.j2").render(
+            stamp=_spec_stamp(f"docs/{page}.md.j2", "<!--").rstrip() + " -->", **context)
     for out, template in (("kernels.hpp", "cpu/kernels.hpp.j2"), ("kernels.cpp", "cpu/kernels.cpp.j2"),
                           ("kernel_slots.hpp", "cpu/kernel_slots.hpp.j2"),
                           ("cpu_kernels.cpp", "cpu/cpu_kernels.cpp.j2"),
                           ("optimizer_host.hpp", "cpu/optimizer_host.hpp.j2"),
-                          ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2")):
+                          ("optimizer_host.cpp", "cpu/optimizer_host.cpp.j2"),
+                          ("initializers.hpp", "cpu/initializers.hpp.j2"),
+                          ("initializers.cpp", "cpu/initializers.cpp.j2"),
+                          ("param_checks.hpp", "cpu/param_checks.hpp.j2"),
+                          ("param_checks.cpp", "cpu/param_checks.cpp.j2")):
         files[out] = env.get_template(template).render(stamp=_spec_stamp(template), **context)
     # Run-time custom activations: the same act_forward / act_backward templates with placeholders.
     files.update(custom_act.render(cat, env, _spec_stamp, GUARD_SLOT, context["families"], SUMSQ_PARTIALS))
@@ -282,7 +294,7 @@ def inputs() -> list[Path]:
     templates = sorted(p for d in ("kernels", "cpu", "docs") for p in (TEMPLATES / d).glob("*.j2"))
     # The generator's own code too: a change to e.g. GEMM_TILES or a family's slots must regenerate.
     code = [Path(__file__), Path(catalogue.__file__)] + [Path(__file__).with_name(n) for n in
-            ("output.py", "dialect.py", "spec_yaml.py", "custom_act.py")]
+            ("output.py", "dialect.py", "spec_yaml.py", "custom_act.py", "initializers.py")]
     return catalogue.spec_files() + templates + code
 
 

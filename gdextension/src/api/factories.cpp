@@ -88,21 +88,24 @@ bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId
     return add_op(m, "add", Attrs(), {skip, *cur}, cur, err);
 }
 
-ExtRef<LKNetwork> finish_network(ExtRef<LKNetwork> net, Init init, uint64_t seed, const std::string& device,
-                                 const char* where) {
+ExtRef<LKNetwork> finish_network(ExtRef<LKNetwork> net, const InitSpec& init, uint64_t seed,
+                                 const std::string& device, const char* where) {
     const std::string& problem = net->net.validate();
     if (!problem.empty()) {
         push_error(where, problem);
         return {};
     }
-    net->net.init(init, seed);
+    if (std::string e = net->net.init(init, seed); !e.empty()) {
+        push_error(where, e);
+        return {};
+    }
     net->device = device;
     return net;
 }
 
 }  // namespace
 
-ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, uint64_t seed,
+ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, const InitSpec& init, uint64_t seed,
                                const std::string& device, const char* where) {
     if (layers.empty()) {
         push_error(where, "no layers: expected at least one layer");
@@ -121,8 +124,8 @@ ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, 
     return finish_network(net, init, seed, device, where);
 }
 
-ExtRef<LKNetwork> make_sequential(const gd::Array& layers, Init init, uint64_t seed, const std::string& device,
-                                  const char* where) {
+ExtRef<LKNetwork> make_sequential(const gd::Array& layers, const InitSpec& init, uint64_t seed,
+                                  const std::string& device, const char* where) {
     if (layers.size() == 0) {
         push_error(where, "no layers: expected at least one layer");
         return {};

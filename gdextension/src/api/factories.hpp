@@ -12,11 +12,11 @@ struct DenseDesc {
 };
 
 // Builds, validates and initialises a network; null after push_error on bad sizes.
-ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, Init init, uint64_t seed,
+ExtRef<LKNetwork> make_network(const std::vector<DenseDesc>& layers, const InitSpec& init, uint64_t seed,
                                const std::string& device, const char* where);
 // The same from sequential()'s Array of LKDense / LKLayer descriptions (residual blocks expanded).
-ExtRef<LKNetwork> make_sequential(const gd::Array& layers, Init init, uint64_t seed, const std::string& device,
-                                  const char* where);
+ExtRef<LKNetwork> make_sequential(const gd::Array& layers, const InitSpec& init, uint64_t seed,
+                                  const std::string& device, const char* where);
 // A layer description of a registered op type (settings checked by the op's factory now, so mistakes are
 // reported where they are made), or "residual" with its layers.
 ExtRef<LKLayer> make_layer(const std::string& type, const gd::Dictionary& settings, const gd::Array& layers,

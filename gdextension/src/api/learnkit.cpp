@@ -8,9 +8,11 @@
 #include "api/convert.hpp"
 #include "api/custom_activation.hpp"
 #include "api/factories.hpp"
+#include "api/init_settings.hpp"
 #include "api/loss_settings.hpp"
 #include "core/custom_activation.hpp"
 #include "godot/log.hpp"
+#include "kernels/param_checks.hpp"
 
 namespace lk::api {
 
@@ -55,6 +57,16 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
                                 ": expected positive widths (at most 16777216) and a finite alpha (or NAN)"));
         return {};
     }
+    // The spec's parameter rules (celu: alpha != 0) now, where the mistake is made, not at sequential().
+    const ActivationInfo& info = activation_info(act);
+    ActParams params = info.defaults;
+    for (int k = 0; k < info.param_count; ++k) {
+        if (!std::isnan(alpha) && std::string(info.param_names[k]) == "alpha") params.p[k] = float(alpha);
+    }
+    if (std::string rule = activation_check(act, params); !rule.empty()) {
+        push_error("dense", rule);
+        return {};
+    }
     ExtRef<LKDense> d = ExtRef<LKDense>::create();
     d->inputs = inputs;
     d->outputs = outputs;
@@ -64,10 +76,10 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
     return d;
 }
 
-ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::String& init, int64_t seed) {
-    Init in;
-    if (!init_from_name(init.utf8(), &in)) {
-        push_error("sequential", str("unknown init \"", init.utf8(), "\": expected ", init_names()));
+ExtRef<LKNetwork> LearnKit::sequential(const gd::Array& layers, const gd::Variant& init, int64_t seed) {
+    InitSpec in;
+    if (std::string e = init_from_variant(init, &in); !e.empty()) {
+        push_error("sequential", e);
         return {};
     }
     return make_sequential(layers, in, uint64_t(seed), "auto", "sequential");

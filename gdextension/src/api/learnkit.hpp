@@ -27,7 +27,7 @@ public:
     ExtRef<LKWarmUp> warm_up(const gd::String& device, const gd::String& kernels);
     gd::String get_warm_up_status();
     ExtRef<LKDense> dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha);
-    ExtRef<LKNetwork> sequential(const gd::Array& layers, const gd::String& init, int64_t seed);
+    ExtRef<LKNetwork> sequential(const gd::Array& layers, const gd::Variant& init, int64_t seed);
     ExtRef<LKNetwork> network(int64_t input_size);
     ExtRef<LKLayer> layer(const gd::String& type, const gd::Dictionary& settings);
     ExtRef<LKLayer> activation(const gd::String& name, double alpha);

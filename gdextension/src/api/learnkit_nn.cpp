@@ -81,7 +81,7 @@ ExtRef<LKNetwork> LearnKitNN::network(const gd::Array& layer_sizes, const gd::Va
         const bool last = i + 2 == sizes.size();
         layers.push_back({sizes[i], sizes[i + 1], Activation(last ? output_activation : hidden_activation), NAN});
     }
-    return make_network(layers, Init(init), 0, device, where);
+    return make_network(layers, init_defaults(Init(init)), 0, device, where);
 }
 
 ExtRef<LKTrainer> LearnKitNN::trainer(const ExtRef<LKNetwork>& network, const gd::Variant& runner, int64_t loss,

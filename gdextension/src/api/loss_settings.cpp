@@ -4,6 +4,7 @@
 
 #include "core/f32.hpp"
 #include "godot/log.hpp"
+#include "kernels/param_checks.hpp"
 
 namespace lk::api {
 namespace {
@@ -49,6 +50,7 @@ std::string loss_setup(Loss loss, const gd::Dictionary& settings, LossSetup* out
         if (!std::isfinite(d) || !fits_f32(d)) return str(info.name, " setting ", k, " is ", v.describe(), ": expected a finite number");
         setup.params.p[slot] = to_f32(d);
     }
+    if (std::string rule = loss_check(loss, setup.params.p); !rule.empty()) return rule;
     *out = setup;
     return "";
 }

@@ -5,6 +5,7 @@
 #include "api/backends.hpp"
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
+#include "api/init_settings.hpp"
 #include "api/model_file.hpp"
 #include "core/arena_layout.hpp"
 #include "core/op_registry.hpp"
@@ -212,11 +213,11 @@ int64_t LKNetwork::add_op(const gd::String& type, const gd::Dictionary& settings
     return int64_t(out);
 }
 
-int64_t LKNetwork::initialize(const gd::String& init, int64_t seed) {
+int64_t LKNetwork::initialize(const gd::Variant& init, int64_t seed) {
     const char* where = "LKNetwork.initialize";
-    Init in;
-    if (!init_from_name(init.utf8(), &in)) {
-        push_error(where, str("unknown init \"", init.utf8(), "\": expected ", init_names()));
+    InitSpec in;
+    if (std::string e = init_from_variant(init, &in); !e.empty()) {
+        push_error(where, e);
         return gd::ERR_INVALID_PARAMETER;
     }
     if (!net.validate().empty()) {
@@ -227,7 +228,10 @@ int64_t LKNetwork::initialize(const gd::String& init, int64_t seed) {
         push_error(where, "the network is being trained: initialise it before or after fit()");
         return gd::ERR_BUSY;
     }
-    net.init(in, uint64_t(seed));
+    if (std::string e = net.init(in, uint64_t(seed)); !e.empty()) {
+        push_error(where, e);
+        return gd::ERR_INVALID_PARAMETER;
+    }
     return gd::OK;
 }
 

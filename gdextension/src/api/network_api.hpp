@@ -71,7 +71,7 @@ public:
     int64_t set_parameters(const gd::Array& parameters);
     int64_t add_op(const gd::String& type, const gd::Dictionary& settings, const gd::Array& inputs,
                    const gd::String& name);
-    int64_t initialize(const gd::String& init, int64_t seed);
+    int64_t initialize(const gd::Variant& init, int64_t seed);
     gd::Array predict(const gd::Array& inputs);
     gd::PackedFloat32Array predict_flat(const gd::PackedFloat32Array& data, int64_t rows);
     gd::Array forward_trace(const gd::PackedFloat32Array& input);

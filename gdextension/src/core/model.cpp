@@ -219,8 +219,11 @@ float* Model::mutable_param_data(size_t op, size_t k) {
     return (n.params[k].trainable ? mutable_params() : mutable_buffers()) + n.offsets[k];
 }
 
-void Model::init(Init init, uint64_t seed) {
-    if (!error_.empty()) return;
+std::string Model::init(const InitSpec& init, uint64_t seed) {
+    if (!error_.empty()) return error_;
+    for (const OpNode& n : ops_) {  // all or nothing: refuse before drawing anything
+        if (std::string e = n.op->init_check(n.in_shapes, init); !e.empty()) return "op '" + n.name + "': " + e;
+    }
     std::lock_guard<std::mutex> lock(param_mutex_);
     uint64_t k = 0;
     for (size_t i = 0; i < ops_.size(); ++i) {
@@ -236,6 +239,7 @@ void Model::init(Init init, uint64_t seed) {
         if (trainable) ++k;
         n.op->init(n.in_shapes, p, init, rng);
     }
+    return "";
 }
 
 }  // namespace lk

@@ -85,7 +85,8 @@ public:
 
     // Deterministic: the k-th op with trainable parameters draws from its own stream Rng::mix(seed, k), so the
     // same seed gives the same values everywhere, and an op's values depend only on (seed, k, its shapes).
-    void init(Init init, uint64_t seed);
+    // Returns "" or why the initializer cannot fill some parameter (then nothing changed).
+    std::string init(const InitSpec& init, uint64_t seed);
 
     // Changes whenever the parameter layout changes; sessions reset optimizer state on a change.
     uint64_t shape_hash() const { return shape_hash_; }

@@ -14,6 +14,7 @@
 #include "core/attrs.hpp"
 #include "core/kernel_call.hpp"
 #include "core/shape.hpp"
+#include "kernels/initializers.hpp"
 #include "kernels/kernels.hpp"
 
 namespace lk {
@@ -83,8 +84,10 @@ public:
     virtual bool infer(const std::vector<Shape>& in, Shape* out, std::string* err) const = 0;
     // Named parameters and buffers for these input shapes, in storage order.
     virtual std::vector<ParamDesc> params(const std::vector<Shape>& in) const { return {}; }
-    // Initial values of every param and buffer (trainable ones from the model's initializer).
-    virtual void init(const std::vector<Shape>& in, ParamInit& p, Init init, Rng& rng) const {}
+    // Initial values of every param and buffer (trainable ones from the model's initializer and its parameters).
+    virtual void init(const std::vector<Shape>& in, ParamInit& p, const InitSpec& init, Rng& rng) const {}
+    // "" when init() can apply this initializer in reasonable time (orthogonal's QR of a huge matrix cannot).
+    virtual std::string init_check(const std::vector<Shape>& in, const InitSpec& init) const { return ""; }
     // Floats the forward pass saves for the backward pass (batch statistics), for `rows` rows.
     virtual uint64_t scratch_floats(const std::vector<Shape>& in, uint32_t rows) const { return 0; }
     // Forward multiply-adds per batch row (for choosing CPU or GPU).

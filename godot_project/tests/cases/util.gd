@@ -193,13 +193,13 @@ static func graph(c: Dictionary) -> LKNetwork:
 		var layers: Array = []
 		for d: Array in c.sequential:
 			layers.append(layer(d))
-		net = LearnKit.sequential(layers, str(c.get("init", "kaiming")), int(c.get("seed", 0)))
+		net = LearnKit.sequential(layers, c.get("init", "kaiming"), int(c.get("seed", 0)))
 	else:
 		net = LearnKit.network(int(c.input))
 		for op: Dictionary in c.ops:
 			if net.add_op(str(op.type), op.settings, ints(op.inputs)) < 0:
 				return null
-		if net.initialize(str(c.get("init", "kaiming")), int(c.get("seed", 0))) != OK:
+		if net.initialize(c.get("init", "kaiming"), int(c.get("seed", 0))) != OK:
 			return null
 	if net == null:
 		return null

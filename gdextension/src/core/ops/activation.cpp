@@ -11,6 +11,7 @@
 #include "core/custom_activation.hpp"
 #include "core/kernel_builders.hpp"
 #include "core/op_registry.hpp"
+#include "kernels/param_checks.hpp"
 
 namespace lk {
 namespace {
@@ -93,6 +94,7 @@ std::unique_ptr<Op> make_activation(const Attrs& attrs, std::string* err) {
     for (int k = 0; k < info.param_count; ++k) {
         params.p[k] = float(r.number(info.param_names[k], info.defaults.p[k], -1e30, 1e30));
     }
+    if (std::string rule = activation_check(act, params); !rule.empty() && r.finish().empty()) r.fail(rule);
     *err = r.finish();
     if (!err->empty()) return nullptr;
     return std::make_unique<ActivationOp>(act, params);

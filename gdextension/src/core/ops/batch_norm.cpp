@@ -31,7 +31,7 @@ public:
         p.push_back({"running_var", in[0], false});
         return p;
     }
-    void init(const std::vector<Shape>& in, ParamInit& p, Init, Rng&) const override {
+    void init(const std::vector<Shape>& in, ParamInit& p, const InitSpec&, Rng&) const override {
         const uint32_t n = in[0].dims[0];
         const size_t k = affine_ ? 2 : 0;
         for (uint32_t i = 0; i < n; ++i) {

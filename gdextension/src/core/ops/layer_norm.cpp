@@ -23,7 +23,7 @@ public:
         if (!affine_) return {};
         return {{"weight", in[0], true}, {"bias", in[0], true}};
     }
-    void init(const std::vector<Shape>& in, ParamInit& p, Init, Rng&) const override {
+    void init(const std::vector<Shape>& in, ParamInit& p, const InitSpec&, Rng&) const override {
         if (!affine_) return;
         for (uint32_t i = 0; i < in[0].dims[0]; ++i) {
             p.values[0][i] = 1.0f;

@@ -27,7 +27,7 @@ public:
     std::vector<ParamDesc> params(const std::vector<Shape>&) const override {
         return {{"weight", Shape::features(num_), true}};
     }
-    void init(const std::vector<Shape>&, ParamInit& p, Init, Rng&) const override {
+    void init(const std::vector<Shape>&, ParamInit& p, const InitSpec&, Rng&) const override {
         for (uint32_t i = 0; i < num_; ++i) p.values[0][i] = init_;
     }
     Attrs attrs() const override {
