@@ -9,6 +9,7 @@
 #include "godot/log.hpp"
 #include "gpu/rd_device.hpp"
 #include "gpu/warm_up.hpp"
+#include "kernels/kernels.hpp"
 
 namespace lk::api {
 
@@ -87,6 +88,7 @@ gd::Dictionary gpu_pipeline_info() {
     d[gd::Variant("warmed")] = gd::Variant(int64_t(s.pipelines_warmed));
     d[gd::Variant("on_demand")] = gd::Variant(int64_t(s.pipelines_on_demand));
     d[gd::Variant("ms")] = gd::Variant(s.pipeline_ms);
+    d[gd::Variant("kernels")] = gd::Variant(int64_t(KERNEL_COUNT));  // built-in kernels in this library
     return d;
 }
 
