@@ -1,31 +1,24 @@
-extends SceneTree
+extends "res://tests/scene_check.gd"
 ## Training without blocking, in a real scene loop: LKTrainer.fit_async() while frames are counted with
 ## [signal SceneTree.process_frame]. Writes one JSON object of measurements to --out and quits (0: every step
 ## ran; the checks are pytest's, in tests/test_async.py). --device picks the backend ("cpu" or "gpu");
 ## --quit-while-running ends with a job still running (shutdown must cancel and join it, not crash).
 
-const ErrorCapture := preload("res://tests/error_capture.gd")
-
 const ROWS := 256
 const SEED := 7
-var _capture: ErrorCapture = ErrorCapture.new()
-var _main_thread := 0
 var _running_job: LKTrainingJob  # kept for --quit-while-running
 
 
 func _initialize() -> void:
-	OS.add_logger(_capture)
-	_main_thread = OS.get_thread_caller_id()
 	Engine.max_fps = 60  # a game's frame pacing: frames the main thread could not deliver show up as missing
-	_run.call_deferred()
+	super()
 
 
 func _run() -> void:
-	var args := OS.get_cmdline_user_args()
-	var device := _option(args, "--device")
+	var device := _option("--device")
 	var out: Dictionary = {"device": device}
 	await _measure(device, out)
-	if args.has("--quit-while-running"):
+	if _args.has("--quit-while-running"):
 		var net := _network()
 		var trainer := _trainer(net, device, 100000)
 		_running_job = trainer.fit_async(_inputs(), _targets())
@@ -33,11 +26,7 @@ func _run() -> void:
 		await process_frame
 		out["running_at_quit"] = not _running_job.done
 	out["errors"] = Array(_capture.take())
-	var file := FileAccess.open(_option(args, "--out"), FileAccess.WRITE)
-	file.store_string(JSON.stringify(out, "", false, true))
-	file.close()
-	OS.remove_logger(_capture)
-	quit(0)
+	finish(out)
 
 
 func _measure(device: String, out: Dictionary) -> void:
@@ -217,8 +206,3 @@ func _max_diff(a: PackedFloat32Array, b: PackedFloat32Array) -> float:
 	for i in a.size():
 		m = maxf(m, absf(a[i] - b[i]))
 	return m
-
-
-func _option(args: PackedStringArray, name: String) -> String:
-	var i := args.find(name)
-	return args[i + 1] if i >= 0 and i + 1 < args.size() else ""

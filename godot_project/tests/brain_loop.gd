@@ -1,26 +1,15 @@
-extends SceneTree
+extends "res://tests/scene_check.gd"
 ## LKBrain and LKReplayBuffer in a real scene loop (tests/test_brain.py): a scene whose LKBrain holds a saved
 ## network resource, step() next to LKTrainer.step(), fit_async() with the signals the node re-emits, freeing the
 ## node while its job runs, online learning over frames, the replay buffer's ring and sampling, and bad input.
 ## Writes one JSON object of measurements to --out and quits; the checks (against NumPy) are pytest's.
 ## --device picks the backend ("cpu" or "gpu").
 
-const ErrorCapture := preload("res://tests/error_capture.gd")
-
-var _capture: ErrorCapture = ErrorCapture.new()
-var _main_thread := 0
 var _device := "cpu"
 
 
-func _initialize() -> void:
-	OS.add_logger(_capture)
-	_main_thread = OS.get_thread_caller_id()
-	_run.call_deferred()
-
-
 func _run() -> void:
-	var args := OS.get_cmdline_user_args()
-	_device = args[args.find("--device") + 1]
+	_device = _option("--device")
 	var out: Dictionary = {"device": _device}
 	var brain := await _scene(out)
 	_step(out)
@@ -34,11 +23,7 @@ func _run() -> void:
 	var icon_err := icon.load_svg_from_buffer(FileAccess.get_file_as_bytes("res://addons/learnkit/icons/LKBrain.svg"))
 	out["icon_is_texture"] = icon_err == OK and icon.get_width() > 0
 	out["stray_errors"] = Array(_capture.take())
-	var file := FileAccess.open(args[args.find("--out") + 1], FileAccess.WRITE)
-	file.store_string(JSON.stringify(out, "", false, true))
-	file.close()
-	OS.remove_logger(_capture)
-	quit(0)
+	finish(out)
 
 
 ## The scene from brain_scene.tscn: its brain's network is brain_net.tres; predictions three ways.

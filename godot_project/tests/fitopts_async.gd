@@ -1,28 +1,17 @@
-extends SceneTree
+extends "res://tests/scene_check.gd"
 ## fit_async() with fit()'s options, in a real scene loop (the job's signals and its on_epoch Callable arrive
 ## through the main loop): validation_split + metrics + an on_epoch that returns false at epoch STOP_AT, and
 ## early stopping with restore_best_weights. Writes one JSON object to --out and quits; tests/test_fit_options.py
 ## judges it. --device: "cpu" or "gpu"; --epochs: the length of the cancelled job (long enough that the main loop
 ## runs before the worker ends it: the CPU runs an epoch of this tiny network in microseconds).
 
-const ErrorCapture := preload("res://tests/error_capture.gd")
-
 const ROWS := 80
 const STOP_AT := 2
-var _capture: ErrorCapture = ErrorCapture.new()
-var _main_thread := 0
-
-
-func _initialize() -> void:
-	OS.add_logger(_capture)
-	_main_thread = OS.get_thread_caller_id()
-	_run.call_deferred()
 
 
 func _run() -> void:
-	var args := OS.get_cmdline_user_args()
-	var device := _option(args, "--device")
-	var epochs := int(_option(args, "--epochs"))
+	var device := _option("--device")
+	var epochs := int(_option("--epochs"))
 	var out: Dictionary = {"device": device, "epochs": epochs}
 	var x := _inputs()
 	var labels := _labels()
@@ -64,11 +53,7 @@ func _run() -> void:
 			"restored": var_to_str(lin.get_parameters()) == var_to_str(one.get_parameters()),
 			"params": var_to_str(lin.get_parameters()), "epoch0": var_to_str(one.get_parameters())}
 	out["errors"] = Array(_capture.take())
-	var file := FileAccess.open(_option(args, "--out"), FileAccess.WRITE)
-	file.store_string(JSON.stringify(out, "", false, true))
-	file.close()
-	OS.remove_logger(_capture)
-	quit(0)
+	finish(out)
 
 
 func _network() -> LKNetwork:
@@ -116,8 +101,3 @@ func _lin_t(sign: float) -> Array:
 	for row: PackedFloat32Array in _lin_x():
 		out.append(PackedFloat32Array([sign * (1.5 * row[0] - 2.0 * row[1])]))
 	return out
-
-
-func _option(args: PackedStringArray, name: String) -> String:
-	var i := args.find(name)
-	return args[i + 1] if i >= 0 and i + 1 < args.size() else ""

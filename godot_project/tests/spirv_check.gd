@@ -1,4 +1,4 @@
-extends SceneTree
+extends "res://tests/scene_check.gd"
 ## Build-time SPIR-V and LearnKit.warm_up(), in a real frame loop (tests/test_spirv.py holds the checks). Writes one
 ## JSON object to --out and quits with 0 when every step ran. --mode:
 ##   cold:     the first GPU fit and predict of this process build their pipelines (no warm-up); the results and
@@ -7,24 +7,13 @@ extends SceneTree
 ##             made of common kernels; bad arguments; ends with a warm-up of "all" still running at quit.
 ##   headless: no RenderingDevice: warm_up("gpu") and ("auto") finish with success false, ("cpu") with true.
 
-const ErrorCapture := preload("res://tests/error_capture.gd")
-
 const ROWS := 64
 const WIDTH := 8
-var _capture: ErrorCapture = ErrorCapture.new()
-var _main_thread := 0
 var _finished: Array = []  # [label, success, milliseconds, on the main thread]
 
 
-func _initialize() -> void:
-	OS.add_logger(_capture)
-	_main_thread = OS.get_thread_caller_id()
-	_run.call_deferred()
-
-
 func _run() -> void:
-	var args := OS.get_cmdline_user_args()
-	var mode := _option(args, "--mode")
+	var mode := _option("--mode")
 	var out: Dictionary = {"mode": mode}
 	if mode == "cold":
 		await _cold(out)
@@ -34,11 +23,7 @@ func _run() -> void:
 		await _headless(out)
 	out["finished"] = _finished
 	out["errors"] = Array(_capture.take())
-	var file := FileAccess.open(_option(args, "--out"), FileAccess.WRITE)
-	file.store_string(JSON.stringify(out, "", false, true))
-	file.close()
-	OS.remove_logger(_capture)
-	quit(0)
+	finish(out)
 
 
 func _cold(out: Dictionary) -> void:
@@ -134,8 +119,3 @@ func _fit_and_predict(hidden: String, output: String, loss: String, optimizer: S
 	return {"hidden": hidden, "output": output, "loss": Array(history.loss) if history else [],
 			"backend": history.backend if history else "", "x": Array(x), "params": params,
 			"predict": Array(net.predict_flat(x, ROWS))}
-
-
-func _option(args: PackedStringArray, name: String) -> String:
-	var i := args.find(name)
-	return args[i + 1] if i >= 0 and i + 1 < args.size() else ""
