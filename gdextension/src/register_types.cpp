@@ -3,6 +3,7 @@
 // removes them again on shutdown.
 #include "gdx_interface.hpp"
 #include "api/backends.hpp"
+#include "api/gpu_startup.hpp"
 #include "api/training_job.hpp"
 #include "glue.hpp"
 
@@ -17,6 +18,14 @@ void initialize(void*, GDExtensionInitializationLevel level) {
     gd::detail::init_builtins();
     lk::api::init_backends();
     lk::glue::register_classes();
+    // learnkit/gpu/prepare_at_startup runs when the engine has started (autoloads loaded, before the first
+    // frame): at this level the RenderingServer singleton is not registered yet, and a device request now
+    // would fail for the whole run (see api/gpu_startup.hpp).
+    if (gdx::register_main_loop_callbacks) {
+        static GDExtensionMainLoopCallbacks callbacks{};
+        callbacks.startup_func = [] { lk::api::apply_gpu_startup_setting(); };
+        gdx::register_main_loop_callbacks(gdx::library, &callbacks);
+    }
 }
 
 void deinitialize(void*, GDExtensionInitializationLevel level) {

@@ -4,9 +4,12 @@
 ## frame, as a game would. One process measures one mode, because "first use" happens once per process:
 ##   tools/godot -s res://bench/first_use_hitch.gd -- --mode cold      # no warm-up: the first call builds it all
 ##   tools/godot -s res://bench/first_use_hitch.gd -- --mode warm_up   # LearnKit.warm_up() first, then the calls
+##   tools/godot -s res://bench/first_use_hitch.gd -- --mode startup   # with the project setting
+##       learnkit/gpu/prepare_at_startup = "common" (e.g. from an override.cfg next to project.godot): the device
+##       was created before the first frame; the frames while its pipelines build are "startup_warm_up"
 ## Options: --kernels common|all (what warm_up builds), --frames N (frames watched after each call, 20).
 ## Prints one line "LEARNKIT_FIRST_USE {json}" (times in ms): idle_worst_frame, warm_up {call, until_done,
-## worst_frame, frames}, and for first_predict, first_fit, warm_predict, warm_fit: {call, worst_frame}
+## worst_frame, frames} (startup mode: startup_warm_up {device_ms, worst_frame, frames}), and for first_predict, first_fit, warm_predict, warm_fit: {call, worst_frame}
 ## (worst_frame: the slowest frame from the call's frame to `frames` frames later, the call's own included);
 ## pipelines: get_device_info().gpu_pipelines at the end. A benchmark, not a test: it exits 1 only when the
 ## GPU is missing or a call fails.
@@ -24,12 +27,12 @@ func _init() -> void:
 	var mode := _arg(args, "--mode", "cold")
 	var kernels := _arg(args, "--kernels", "common")
 	var watch := int(_arg(args, "--frames", "20"))
-	if mode != "cold" and mode != "warm_up":
-		push_error("first_use_hitch: --mode %s: expected cold or warm_up" % mode)
+	if mode not in ["cold", "warm_up", "startup"]:
+		push_error("first_use_hitch: --mode %s: expected cold, warm_up or startup" % mode)
 		quit(2)
 		return
 	process_frame.connect(_on_frame)
-	_run(mode, kernels, watch)
+	_run.call_deferred(mode, kernels, watch)  # after the engine's startup (the startup mode reads what it did)
 
 
 func _on_frame() -> void:
@@ -41,6 +44,20 @@ func _on_frame() -> void:
 
 func _run(mode: String, kernels: String, watch: int) -> void:
 	var result := {"mode": mode, "kernels": kernels, "rows": ROWS}
+	if mode == "startup":
+		# Read before anything asks for the GPU (get_device_info() would create the device).
+		var prepared: String = LearnKit.get_device_info().gpu_prepared_at_startup
+		if prepared == "":
+			_fail("--mode startup needs the project setting learnkit/gpu/prepare_at_startup (e.g. in override.cfg)")
+			return
+		var worst := 0.0
+		var frames := 0
+		while LearnKit.get_warm_up_status() == "running":
+			await process_frame
+			worst = maxf(worst, _frame_ms)
+			frames += 1
+		result["startup_warm_up"] = {"prepared": prepared, "device_ms": LearnKit.get_device_info().gpu_device_ms,
+				"worst_frame": worst, "frames": frames, "status": LearnKit.get_warm_up_status()}
 	result["idle_worst_frame"] = await _worst_of_next(30)
 
 	if mode == "warm_up":

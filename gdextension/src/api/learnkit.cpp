@@ -8,6 +8,7 @@
 #include "api/convert.hpp"
 #include "api/custom_activation.hpp"
 #include "api/factories.hpp"
+#include "api/gpu_startup.hpp"
 #include "api/init_settings.hpp"
 #include "api/loss_settings.hpp"
 #include "core/custom_activation.hpp"
@@ -31,6 +32,8 @@ LearnKit::~LearnKit() {
 
 gd::Dictionary LearnKit::get_device_info() {
     gd::Dictionary d;
+    // Before gpu_available(), which creates the device when nothing has yet: 0 here means it did not exist.
+    d[gd::Variant("gpu_device_ms")] = gd::Variant(gpu_device_ms());
     const bool gpu = gpu_available();
     d[gd::Variant("gpu_available")] = gd::Variant(gpu);
     d[gd::Variant("gpu_name")] = gd::Variant(gpu_name());
@@ -40,6 +43,7 @@ gd::Dictionary LearnKit::get_device_info() {
     d[gd::Variant("last_backend")] = gd::Variant(last_backend());
     d[gd::Variant("last_device")] = gd::Variant(last_device());
     d[gd::Variant("gpu_pipelines")] = gd::Variant(gpu_pipeline_info());
+    d[gd::Variant("gpu_prepared_at_startup")] = gd::Variant(gpu_prepared_at_startup());
     return d;
 }
 

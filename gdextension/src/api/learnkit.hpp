@@ -10,6 +10,7 @@ namespace lk::api {
 // {from_spirv, from_glsl, warmed, on_demand, ms}: the GPU device's pipeline counters (RdDevice::Stats), zeros
 // before the device exists (api/warm_up_api.cpp).
 gd::Dictionary gpu_pipeline_info();
+double gpu_device_ms();  // how long creating the GPU device took; 0 before it exists
 
 class LearnKit : public ExtensionObject {
 public:

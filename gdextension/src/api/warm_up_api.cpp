@@ -92,4 +92,9 @@ gd::Dictionary gpu_pipeline_info() {
     return d;
 }
 
+double gpu_device_ms() {
+    RdDevice::Stats s;
+    return gpu_stats(&s) ? s.device_ms : 0.0;
+}
+
 }  // namespace lk::api

@@ -60,7 +60,12 @@ void RdDevice::thread_main() {
     // Rule 2 (see the header): the device is bound to the thread that creates it, this one.
     thread_id_ = std::this_thread::get_id();
     gd::RenderingServer rs = gd::RenderingServer::singleton();
+    const auto t0 = std::chrono::steady_clock::now();
     rd_ = rs ? rs.create_local_rendering_device() : gd::RenderingDevice();
+    {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        stats_.device_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!rd_) {

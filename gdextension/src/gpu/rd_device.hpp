@@ -125,6 +125,7 @@ public:
         uint64_t pipelines_warmed = 0;    // pipelines created by warm-up
         uint64_t pipelines_on_demand = 0; // pipelines created by the first call that needed them
         double pipeline_ms = 0.0;         // time spent creating shaders and pipelines
+        double device_ms = 0.0;           // create_local_rendering_device() (see gpu/gpu_startup.hpp for why it matters)
     };
     Stats stats() const;
 
