@@ -14,6 +14,10 @@
 
 namespace lk {
 
+namespace {
+constexpr int64_t kCompressionDeflate = 1;  // FileAccess.COMPRESSION_DEFLATE (gpu/spirv_table.hpp)
+}  // namespace
+
 std::shared_ptr<RdDevice> RdDevice::create(Mode mode, std::string* err) {
     if (mode != Mode::OWN_THREAD) {
         *err = "the GPU mode on the main RenderingDevice is not implemented yet";
@@ -152,9 +156,16 @@ const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err, bo
     const auto start = std::chrono::steady_clock::now();
     const SpirvEntry* spirv = spirv_[size_t(kernel)];
     if (spirv) {
-        gd::PackedByteArray bytes;
-        bytes.resize(int64_t(spirv->words) * 4);
-        std::memcpy(bytes.data(), spirv_words() + spirv->offset, size_t(spirv->words) * 4);
+        gd::PackedByteArray packed;
+        packed.resize(int64_t(spirv->bytes));
+        std::memcpy(packed.data(), spirv_pack() + spirv->offset, spirv->bytes);
+        const int64_t size = int64_t(spirv->words) * 4;
+        const gd::PackedByteArray bytes = packed.decompress(size, kCompressionDeflate);
+        if (bytes.size() != size) {
+            *err = std::string("GPU shader ") + info.name + " (build-time SPIR-V) did not inflate to its " +
+                   std::to_string(size) + " bytes";
+            return nullptr;
+        }
         gd::Ref<gd::RDShaderSPIRV> code = gd::make_ref<gd::RDShaderSPIRV>();
         code->set_stage_bytecode(gd::RenderingDevice::SHADER_STAGE_COMPUTE, bytes);
         p.shader = rd_.shader_create_from_spirv(code, gd::String(info.name));
