@@ -44,9 +44,10 @@ RdDevice::RdDevice(Mode mode) : mode_(mode) {
     for (size_t i = 0; i < n; ++i) by_name.emplace(entries[i].kernel, &entries[i]);
     spirv_.assign(KERNEL_COUNT, nullptr);
     // LEARNKIT_GPU_SHADERS=glsl: compile every kernel from its GLSL at run time, as before build-time SPIR-V
-    // (the tests compare the two paths; also a way around a suspected SPIR-V build problem).
+    // (the tests compare the two paths; also a way around a suspected SPIR-V build problem). Not in a release
+    // build, which carries no GLSL.
     const char* shaders = std::getenv("LEARNKIT_GPU_SHADERS");
-    const bool glsl_only = shaders && std::string(shaders) == "glsl";
+    const bool glsl_only = shaders && std::string(shaders) == "glsl" && KERNEL_COUNT && kernel_info(Kernel(0)).glsl_source;
     for (uint32_t k = 0; k < KERNEL_COUNT && !glsl_only; ++k) {
         auto it = by_name.find(kernel_info(Kernel(k)).name);
         if (it != by_name.end()) spirv_[k] = it->second;
@@ -173,6 +174,9 @@ const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err, bo
             *err = std::string("GPU shader ") + info.name + " (build-time SPIR-V) was rejected by the device";
             return nullptr;
         }
+    } else if (!info.glsl_source) {  // a release build without this kernel's SPIR-V: cannot happen from scons
+        *err = std::string("GPU kernel ") + info.name + " has no build-time SPIR-V and this release build no GLSL";
+        return nullptr;
     } else {
         p.shader = compile_glsl(info.name, info.glsl_source, err);
         if (!p.shader.is_valid()) return nullptr;
