@@ -323,7 +323,12 @@ def _property(p: dict, t: Type, where: str, classes: dict[str, dict]) -> Propert
     if readonly and storage:
         raise SpecError(f"{where}: storage: true on a readonly property (a saved value could not be set back "
                         "on load); store the state it is computed from instead")
-    prop = Property(p["name"], t, readonly, storage, _flag(p, "editor", True, where), p.get("doc", ""))
+    # A read-only object (LearnKit.data, LKBrain.trainer) is not for the inspector, and with EDITOR usage Godot's
+    # editor reads it as the property's default value and warns "Instantiated X used as default value" at every
+    # start (ClassDB::class_get_default_property_value, collected for STORAGE or EDITOR usage).
+    object_valued = t.variant == "GDEXTENSION_VARIANT_TYPE_OBJECT"
+    editor = _flag(p, "editor", not (readonly and object_valued), where)
+    prop = Property(p["name"], t, readonly, storage, editor, p.get("doc", ""))
     if t.spec in classes and classes[t.spec].get("inherits") in _RESOURCE_PARENTS:
         prop.hint, prop.hint_string = _HINT_RESOURCE_TYPE, t.spec
     if "choices" in p:
