@@ -162,6 +162,8 @@ def test_plateau_follows_torch(results: BackendResults, backend: str, cid: str) 
     expected = torch_plateau(values, 0.05, settings)
     np.testing.assert_allclose(r["learning_rates"], expected, rtol=1e-6, err_msg=str(values))
     assert len(set(expected)) >= 3, f"the case must reduce the rate at least twice to prove anything: {expected}"
+    if settings["monitor"] != "train_loss":  # and the watched value decides: the training loss would not do
+        assert torch_plateau(r["loss"], 0.05, {**settings, "mode": "min"}) != expected
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
