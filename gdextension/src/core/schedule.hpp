@@ -5,7 +5,8 @@
 //
 // `k` is the scheduler's step count (torch's last_epoch): the 0-based epoch, or the 0-based optimizer step of
 // the fit when per_step. Every schedule is a closed form of (base learning rate, k), except reduce-on-plateau,
-// which also reads its ScheduleState (fed the monitored loss after each epoch). Schedules restart with each fit().
+// which also reads its ScheduleState (fed the monitored value after each epoch). Schedules restart with each fit()
+// (LKTrainer.train_for() calls that resume one fit carry the state over).
 #pragma once
 #include <cstdint>
 #include <string>
