@@ -93,6 +93,9 @@ def make_cases() -> list[dict]:
         cases.append({"id": cid, "kind": "fitflat.run", **BASE, **VALDATA, "mode": mode, "flat_val": flat_val,
                       "options": {"metrics": ["accuracy"]}, "callback": True, "epochs": 6})
     cases.append({"id": "flat-stop", "kind": "fitflat.run", **BASE, "mode": "flat", "callback": True, "stop_at": 2})
+    for cid, mode in (("stop-fit", "fit"), ("stop-train-for", "train_for")):  # on_epoch's false ends either fit
+        cases.append({"id": cid, "kind": "fitflat.run", **BASE, "mode": mode, "callback": True, "stop_at": 3,
+                      "options": SPLIT})
     # train_for(): chunks of one epoch (a tiny budget) and of several, against one fit() with the same options.
     for cid, extra in (("chunks-plateau", {"plateau": PLATEAUS["plateau-val-accuracy-max"][0],
                                            "options": {**SPLIT, "metrics": ["accuracy"]}, "callback": True}),
@@ -234,6 +237,15 @@ def test_train_for_chunks_are_one_fit(results: BackendResults, backend: str, cid
         assert one["seen"] == whole["seen"]
     else:
         assert whole["early_stopped"] and whole["epochs"] < 60, "early stopping must end the fit to prove anything"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_train_for_callback_false_ends_the_fit(results: BackendResults, backend: str) -> None:
+    whole, parts = ok(results[backend]["stop-fit"]), ok(results[backend]["stop-train-for"])
+    assert not parts["errors"], parts["errors"]
+    assert_same_fit(whole, parts)
+    assert parts["epochs"] == 4 and parts["stopped"] and parts["calls"] == 4
+    assert parts["resume_epoch"] == 20 and parts["past_end_epochs"] == 0
 
 
 # --- fit_async_flat() in a real scene loop (godot_project/tests/fitflat_async.gd) ----------------------------------
