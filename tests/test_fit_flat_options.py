@@ -160,6 +160,7 @@ def test_plateau_follows_torch(results: BackendResults, backend: str, cid: str) 
     r = ok(results[backend][cid])
     assert not r["errors"] and r["history"], r["errors"]
     settings = PLATEAUS[cid][0]
+    assert r["schedule"]["monitor"] == {"train_loss": "loss"}.get(settings["monitor"], settings["monitor"])
     values = monitored(r, settings["monitor"])
     assert len(values) == len(r["learning_rates"]) == r["epochs"] == 20
     expected = torch_plateau(values, 0.05, settings)

@@ -55,6 +55,9 @@ public:
     int64_t get_period() const { return schedule.period; }
     bool get_per_step() const { return schedule.per_step; }
     void set_per_step(bool v) { schedule.per_step = v; }
+    gd::String get_monitor() const {
+        return gd::String(schedule.kind == Schedule::Kind::PLATEAU ? schedule.monitor : std::string());
+    }
     double learning_rate_at(int64_t epoch) const;
 };
 

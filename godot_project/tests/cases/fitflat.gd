@@ -18,11 +18,13 @@ static func run(c: Dictionary) -> Dictionary:
 	if net == null:
 		return {"error": "could not build the network"}
 	var trainer := Util.trainer(net, c)
+	var out_schedule := {}
 	if c.has("plateau"):
 		var schedule := LearnKit.schedule("plateau", c.plateau)
 		if schedule == null:
 			return {"history": false, "schedule": false}
 		trainer.schedule = schedule
+		out_schedule["monitor"] = schedule.monitor
 	var mode := str(c.get("mode", "fit"))
 	var flat := mode != "fit" and mode != "train_for"
 	var options: Dictionary = (c.get("options", {}) as Dictionary).duplicate(true)
@@ -38,7 +40,7 @@ static func run(c: Dictionary) -> Dictionary:
 			seen.append({"epoch": epoch, "logs": logs.duplicate()})
 			return epoch != stop_at
 	var rows := int(c.get("rows", (c.x.shape as Array)[0]))
-	var out := {"seen": seen}
+	var out := {"seen": seen, "schedule": out_schedule}
 	if mode == "async":
 		var job := trainer.fit_async_flat(Util.flat(c.x), Util.flat(c.targets), rows, options)
 		out["history"] = job != null
