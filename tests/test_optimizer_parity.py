@@ -312,8 +312,9 @@ ERRORS = {  # id: (case, words the Godot error must contain)
     "unknown-schedule": ({"call": "schedule", "schedule_kind": "cosine_warm", "settings": {}}, ["cosine_warm", "one_cycle"]),
     "unknown-schedule-setting": ({"call": "schedule", "schedule_kind": "step", "settings": {"step": 3}},
                                  ["step", "step_size", "gamma"]),
-    "plateau-val-loss": ({"call": "schedule", "schedule_kind": "plateau", "settings": {"monitor": "val_loss"}},
-                         ["monitor", "train_loss", "validation"]),
+    # val_loss is valid since the plateau can watch validation (tests/test_fit_flat_options.py); a name no fit logs:
+    "plateau-bad-monitor": ({"call": "schedule", "schedule_kind": "plateau", "settings": {"monitor": "val_auc"}},
+                            ["monitor", "val_auc", "train_loss", "val_loss"]),
     "group-matches-nothing": ({"call": "param_group", "match": "conv_0", "settings": {"lr_scale": 0.5}},
                               ["conv_0", "matches no"]),
     "group-bad-setting": ({"call": "param_group", "match": "bias", "settings": {"momentum": 0.5}},

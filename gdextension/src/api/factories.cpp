@@ -7,6 +7,7 @@
 #include "api/convert.hpp"
 #include "core/custom_activation.hpp"
 #include "core/f32.hpp"
+#include "core/metrics.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
 #include "godot/log.hpp"
@@ -312,6 +313,25 @@ std::string lr_min_into(Schedule* s, const gd::Variant& v, const char* key) {
     return e;
 }
 
+// Plateau's monitor: a name of the epoch's log (what early_stopping accepts). Whether this fit computes it
+// (validation data, the metrics option) is checked when a fit starts (check_schedule_watch).
+std::string plateau_monitor_into(Schedule* s, const gd::Variant& v) {
+    const bool text = v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING ||
+                      v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING_NAME;
+    const std::string m = text ? v.as_string().utf8() : "";
+    const std::string base = m.rfind("val_", 0) == 0 ? m.substr(4) : m;
+    metrics::Metric metric;
+    if (m == "train_loss" || m == "loss") {
+        s->monitor = "loss";  // "train_loss": the name before fit() had validation, kept
+    } else if (base == "loss" || metrics::metric_from_name(base, &metric)) {
+        s->monitor = m;
+    } else {
+        return str("monitor is ", v.describe(), ": expected \"train_loss\" (or \"loss\"), \"val_loss\", a metric (",
+                   metrics::metric_names(), ") or \"val_\" and a metric");
+    }
+    return std::string();
+}
+
 // Settings by torch's argument names, per kind ("per_step" and "learning_rate" are common to all).
 std::vector<SettingDef> settings_of(Schedule::Kind kind) {
     using K = Schedule::Kind;
@@ -351,14 +371,13 @@ std::vector<SettingDef> settings_of(Schedule::Kind kind) {
                                  }},
                                  LK_INT("cooldown", cooldown),
                                  {"min_lr", [](Schedule* s, const gd::Variant& v) { return lr_min_into(s, v, "min_lr"); }},
-                                 {"monitor", [](Schedule*, const gd::Variant& v) {
+                                 {"monitor", plateau_monitor_into},
+                                 {"mode", [](Schedule* s, const gd::Variant& v) {
                                      const std::string m = v.get_type() == GDEXTENSION_VARIANT_TYPE_STRING
                                                                ? v.as_string().utf8() : "";
-                                     // NOTE: the hook for a validation loss is FitHooks::plateau_metric; fit()
-                                     // takes no validation data yet, so only the training loss can be watched.
-                                     return m == "train_loss" ? std::string()
-                                         : str("monitor is ", v.describe(), ": only \"train_loss\" for now (a "
-                                               "validation loss needs validation data, which fit() does not take yet)");
+                                     s->maximize = m == "max";
+                                     return m == "min" || m == "max" ? std::string()
+                                         : str("mode is ", v.describe(), ": expected \"min\" or \"max\"");
                                  }}};
         case K::SEQUENCE: return {{"milestones", [](Schedule* s, const gd::Variant& v) {
                                        return ints_into(v, &s->milestones, "milestones"); }},

@@ -87,6 +87,45 @@ std::string parse_early(const gd::Variant& v, bool validating, FitWatch* w) {
     return "";
 }
 
+bool is_packed(const gd::Variant& v) { return v.get_type() == GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY; }
+
+// [inputs, targets] as two Arrays of rows (targets may be class labels), or as two flat PackedFloat32Arrays
+// (row-major, as fit_flat takes; the rows follow from the network's input width).
+std::string parse_validation_data(const gd::Variant& v, const Model& net, Loss loss, FitOptions* out) {
+    const gd::Array a = v.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY ? v.as_array() : gd::Array();
+    const bool rows_form = a.size() == 2 && a[0].get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY &&
+                           a[1].get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY;
+    const bool flat_form = a.size() == 2 && is_packed(a[0]) && is_packed(a[1]);
+    if (!rows_form && !flat_form) {
+        return str("validation_data is ", v.describe(), ": expected [inputs, targets] (two Arrays of rows, or two "
+                   "flat PackedFloat32Arrays of rows x inputs and rows x outputs values)");
+    }
+    const uint32_t in_w = net.input_width(), out_w = net.output_width();
+    std::string err;
+    if (rows_form) {
+        uint32_t width = in_w;
+        if (!rows_to_matrix(a[0].as_array(), "validation_data inputs", &width, &out->val_x, &err) ||
+            !targets_to_matrix(a[1].as_array(), out->val_x.size() / width, out_w, &out->val_t, &err)) {
+            return "validation_data: " + err;
+        }
+    } else {
+        const gd::PackedFloat32Array x = a[0].as_packed_float32_array(), t = a[1].as_packed_float32_array();
+        const size_t n = size_t(x.size());
+        if (n == 0 || n % in_w != 0) {
+            return str("validation_data inputs has ", n, " values: expected a positive multiple of the network's ",
+                       in_w, " inputs (rows x inputs, row-major)");
+        }
+        const size_t rows = n / in_w;
+        err = check_matrix("validation_data inputs", x.data(), n, rows, in_w);
+        if (err.empty()) err = check_matrix("validation_data targets", t.data(), size_t(t.size()), rows, out_w);
+        if (!err.empty()) return err + " (validation_data inputs hold " + std::to_string(rows) + " rows)";
+        out->val_x.assign(x.data(), x.data() + n);
+        out->val_t.assign(t.data(), t.data() + t.size());
+    }
+    err = check_targets(loss, out->val_t.data(), out->val_x.size() / in_w, out_w);
+    return err.empty() ? "" : "validation_data: " + err;
+}
+
 }  // namespace
 
 std::string parse_fit_options(const gd::Dictionary& options, const Model& net, Loss loss, uint64_t seed,
@@ -109,19 +148,8 @@ std::string parse_fit_options(const gd::Dictionary& options, const Model& net, L
             if (v.get_type() != GDEXTENSION_VARIANT_TYPE_BOOL) return str("validation_shuffle is ", v.describe(), ": expected a bool");
             shuffle_split = v.as_bool();
         } else if (k == "validation_data") {
-            const gd::Array a = v.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY ? v.as_array() : gd::Array();
-            if (a.size() != 2 || a[0].get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY ||
-                a[1].get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY) {
-                return str("validation_data is ", v.describe(), ": expected [inputs, targets] (two Arrays of rows)");
-            }
-            uint32_t width = net.input_width();
-            std::string err;
-            if (!rows_to_matrix(a[0].as_array(), "validation_data inputs", &width, &out->val_x, &err) ||
-                !targets_to_matrix(a[1].as_array(), out->val_x.size() / width, net.output_width(), &out->val_t, &err)) {
-                return "validation_data: " + err;
-            }
-            err = check_targets(loss, out->val_t.data(), out->val_x.size() / width, net.output_width());
-            if (!err.empty()) return "validation_data: " + err;
+            const std::string e = parse_validation_data(v, net, loss, out);
+            if (!e.empty()) return e;
             has_data = true;
         } else if (k == "metrics") {
             if (v.get_type() != GDEXTENSION_VARIANT_TYPE_ARRAY) return str("metrics is ", v.describe(), ": expected an Array of names");

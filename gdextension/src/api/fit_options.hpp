@@ -1,5 +1,6 @@
-// The options Dictionary of LKTrainer.fit() / fit_async(): validation_split, validation_shuffle,
-// validation_data, metrics, top_k, early_stopping, on_epoch (see api.yaml). Parsed into the core's FitWatch
+// The options Dictionary of LKTrainer.fit() / fit_async() / fit_flat() / fit_async_flat() / train_for():
+// validation_split, validation_shuffle, validation_data (Arrays of rows, or flat), metrics, top_k,
+// early_stopping, on_epoch (see api.yaml). Parsed into the core's FitWatch
 // plus what the Godot layer keeps: the validation rows it owns and the callback.
 #pragma once
 #include <string>

@@ -96,6 +96,10 @@ gd::PackedFloat32Array LKHistory::get_val_loss() const {
     return to_packed(v.data(), v.size());
 }
 
+gd::PackedFloat32Array LKHistory::get_learning_rates() const {
+    return to_packed(result.epoch_lr.data(), result.epoch_lr.size());
+}
+
 gd::Dictionary LKHistory::get_metrics() const {
     gd::Dictionary out;
     if (result.logs.empty()) return out;
@@ -264,8 +268,15 @@ bool LKTrainer::observed() const {
 bool LKTrainer::read_fit(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options,
                          TrainConfig* cfg, std::vector<float>* X, std::vector<float>* T, size_t* rows,
                          FitOptions* opts, const char* where) {
-    if (!config(cfg, where) || !read_data(inputs, targets, X, T, rows, where)) return false;
-    const std::string bad = parse_fit_options(options, network->net, loss, uint64_t(seed), X, T, rows, opts);
+    return config(cfg, where) && read_data(inputs, targets, X, T, rows, where) &&
+           read_options(options, *cfg, X, T, rows, opts, where);
+}
+
+bool LKTrainer::read_options(const gd::Dictionary& options, const TrainConfig& cfg, std::vector<float>* X,
+                             std::vector<float>* T, size_t* rows, FitOptions* opts, const char* where) {
+    std::string bad = parse_fit_options(options, network->net, loss, uint64_t(seed), X, T, rows, opts);
+    // Here too, not only in Session::fit: fit_async() must refuse it at the call, not on its worker.
+    if (bad.empty()) bad = check_schedule_watch(cfg.schedule, opts->watch);
     if (!bad.empty()) {
         push_error(where, bad);
         return false;
@@ -316,29 +327,6 @@ ExtRef<LKHistory> LKTrainer::fit(const gd::Array& inputs, const gd::Array& targe
     FitOptions opts;
     if (!read_fit(inputs, targets, options, &cfg, &X, &T, &rows, &opts, where)) return {};
     return run_fit(X, T, rows, where, &opts);
-}
-
-ExtRef<LKHistory> LKTrainer::fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
-                                      int64_t rows) {
-    const char* where = "LKTrainer.fit_flat";
-    TrainConfig cfg;
-    if (!config(&cfg, where)) return {};
-    if (rows <= 0) {
-        push_error(where, str("rows is ", rows, ": expected a positive row count"));
-        return {};
-    }
-    const Model& net = network->net;
-    std::string bad = check_matrix("inputs", inputs.data(), size_t(inputs.size()), size_t(rows), net.input_width());
-    if (bad.empty())
-        bad = check_matrix("targets", targets.data(), size_t(targets.size()), size_t(rows), net.output_width());
-    if (bad.empty()) bad = check_targets(loss, targets.data(), size_t(rows), net.output_width());
-    if (!bad.empty()) {
-        push_error(where, bad);
-        return {};
-    }
-    std::vector<float> X(inputs.data(), inputs.data() + inputs.size());
-    std::vector<float> T(targets.data(), targets.data() + targets.size());
-    return run_fit(X, T, size_t(rows), where);
 }
 
 double LKTrainer::train(const gd::Array& inputs, const gd::Array& targets) {

@@ -6,6 +6,8 @@
 #include "core/schedule.hpp"
 #include "core/session.hpp"
 
+#include <memory>
+
 namespace lk::api {
 
 class LKTrainingJob;
@@ -53,6 +55,9 @@ public:
     int64_t get_period() const { return schedule.period; }
     bool get_per_step() const { return schedule.per_step; }
     void set_per_step(bool v) { schedule.per_step = v; }
+    gd::String get_monitor() const {
+        return gd::String(schedule.kind == Schedule::Kind::PLATEAU ? schedule.monitor : std::string());
+    }
     double learning_rate_at(int64_t epoch) const;
 };
 
@@ -73,6 +78,7 @@ public:
     int64_t get_nonfinite_epoch() const { return result.nonfinite_epoch; }
     bool get_stopped() const { return result.stopped; }
     gd::PackedFloat32Array get_val_loss() const;
+    gd::PackedFloat32Array get_learning_rates() const;
     gd::Dictionary get_metrics() const;
     int64_t get_best_epoch() const { return result.best_epoch; }
     bool get_early_stopped() const { return result.early_stopped; }
@@ -141,11 +147,16 @@ public:
     // fit() on a worker thread: returns at once (null on bad input or while another call runs).
     ExtRef<LKTrainingJob> fit_async(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options);
     // Whole epochs within a time budget, resuming at resume_epoch (see api.yaml).
-    ExtRef<LKHistory> train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms);
+    ExtRef<LKHistory> train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms,
+                                const gd::Dictionary& options);
     int64_t get_resume_epoch() const { return resume_epoch; }
     void set_resume_epoch(int64_t v);
     int64_t resume_epoch = 0;
-    ExtRef<LKHistory> fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows);
+    // fit() / fit_async() on flat row-major arrays (api/trainer_flat.cpp).
+    ExtRef<LKHistory> fit_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows,
+                               const gd::Dictionary& options);
+    ExtRef<LKTrainingJob> fit_async_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
+                                         int64_t rows, const gd::Dictionary& options);
     double step(const gd::Array& inputs, const gd::Array& targets);
     gd::Dictionary compute_gradients(const gd::Array& inputs, const gd::Array& targets);
 
@@ -159,6 +170,19 @@ private:
     // Reads fit()'s inputs, targets and options (validation_split takes its rows out of X/T); false after push_error.
     bool read_fit(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options, TrainConfig* cfg,
                   std::vector<float>* X, std::vector<float>* T, size_t* rows, FitOptions* opts, const char* where);
+    // The same for fit_flat()'s row-major arrays.
+    bool read_flat_fit(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows,
+                       const gd::Dictionary& options, TrainConfig* cfg, std::vector<float>* X, std::vector<float>* T,
+                       size_t* n, FitOptions* opts, const char* where);
+    // After the data: parses the options and checks that the schedule's monitor is among what the fit logs.
+    bool read_options(const gd::Dictionary& options, const TrainConfig& cfg, std::vector<float>* X,
+                      std::vector<float>* T, size_t* rows, FitOptions* opts, const char* where);
+    // fit_async()'s job on data already read (api/training_job.cpp).
+    ExtRef<LKTrainingJob> start_job(std::shared_ptr<std::vector<float>> X, std::shared_ptr<std::vector<float>> T,
+                                    size_t rows, TrainConfig cfg, std::shared_ptr<FitOptions> opts, const char* where);
+    // What a fit resumed over train_for() calls carries from one call to the next (reset at resume_epoch 0).
+    ScheduleState resume_schedule_;
+    std::unique_ptr<EarlyStopper> resume_stopper_;
     // Whether a handler is connected to epoch_completed or epoch_metrics (the parameters are then written back
     // every epoch, so that it sees the network as it is).
     bool observed() const;

@@ -111,6 +111,12 @@ ExtRef<LKTrainingJob> LKTrainer::fit_async(const gd::Array& inputs, const gd::Ar
     size_t rows = 0;
     TrainConfig cfg;
     if (!read_fit(inputs, targets, options, &cfg, X.get(), T.get(), &rows, opts.get(), where)) return {};
+    return start_job(X, T, rows, cfg, opts, where);
+}
+
+ExtRef<LKTrainingJob> LKTrainer::start_job(std::shared_ptr<std::vector<float>> X,
+                                           std::shared_ptr<std::vector<float>> T, size_t rows, TrainConfig cfg,
+                                           std::shared_ptr<FitOptions> opts, const char* where) {
     // Handlers connect to the job after this returns: only options ask for the per-epoch write-back here.
     opts->watch.write_back = opts->has_callback();
     // Taken here, released by the worker before `finished` is emitted: a second call is refused at once.
@@ -160,21 +166,18 @@ void LKTrainer::set_resume_epoch(int64_t v) {
     resume_epoch = v;
 }
 
-ExtRef<LKHistory> LKTrainer::train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms) {
+ExtRef<LKHistory> LKTrainer::train_for(const gd::Array& inputs, const gd::Array& targets, double budget_ms,
+                                       const gd::Dictionary& options) {
     const char* where = "LKTrainer.train_for";
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();  // the budget counts the data's conversion and upload too
     std::vector<float> X, T;
     size_t rows = 0;
     TrainConfig cfg;
-    if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return {};
+    FitOptions opts;  // parsed again each call: the same options split the same rows (the seed decides)
+    if (!read_fit(inputs, targets, options, &cfg, &X, &T, &rows, &opts, where)) return {};
     if (!(budget_ms > 0.0)) {
         push_error(where, str("budget_ms is ", budget_ms, ": expected a positive number of milliseconds"));
-        return {};
-    }
-    if (schedule_needs_loss(cfg.schedule)) {  // its state (best loss, patience) lives inside one fit call
-        push_error(where, "a schedule that reads the loss (plateau) cannot be resumed across train_for() calls: "
-                          "use fit() or fit_async()");
         return {};
     }
     ExtRef<LKHistory> history = ExtRef<LKHistory>::create();
@@ -185,27 +188,44 @@ ExtRef<LKHistory> LKTrainer::train_for(const gd::Array& inputs, const gd::Array&
     if (!backend) return {};
     cfg.first_epoch = int(resume_epoch);
     cfg.min_steps_per_submit = 1;  // one epoch per chunk: the budget is checked after each
+    if (resume_epoch == 0 || !resume_stopper_) {
+        // A fit starts: the plateau's and the early stopping's memory start with it, and carry over to the calls
+        // that resume it (so that the calls together are one fit(), schedule and stopping included).
+        resume_schedule_ = ScheduleState();
+        resume_stopper_ = std::make_unique<EarlyStopper>(opts.watch.early);
+    }
     int done = 0;
     FitHooks hooks;
+    hooks.schedule_state = &resume_schedule_;
+    hooks.early_stopper = resume_stopper_.get();
+    hooks.pause_on_stop = true;
     const GDExtensionObjectPtr self = owner();
     hooks.on_epoch = [&done, self](int epoch, float loss_value) {
         ++done;
         signals::LKTrainer_epoch_completed(self, int64_t(epoch), double(loss_value));
+    };
+    std::string callback_error;
+    hooks.on_epoch_log = [self, &opts, &callback_error](const EpochLog& log) {
+        const gd::Dictionary logs = log_dictionary(log);
+        signals::LKTrainer_epoch_metrics(self, int64_t(log.epoch), logs);
+        return !opts.has_callback() || call_on_epoch(opts.on_epoch, int64_t(log.epoch), logs, &callback_error);
     };
     // Stops when the next epoch, at the mean epoch time so far (setup included), would overrun the budget.
     hooks.should_stop = [&] {
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         return ms + ms / std::max(done, 1) > budget_ms;
     };
-    FitWatch watch;
-    watch.write_back = observed();  // handlers see each epoch's network, as in fit()
+    opts.watch.write_back = observed() || opts.has_callback();  // handlers see each epoch's network, as in fit()
     std::string err;
     if (!trainer_.fit(network->net, X.data(), T.data(), rows, cfg, *backend, &history->result, &err, hooks,
-                      &watch)) {
+                      &opts.watch)) {
         push_error(where, err);
         return {};
     }
-    resume_epoch += int64_t(history->result.epoch_loss.size());
+    if (!callback_error.empty()) push_error(where, callback_error);
+    const FitResult& r = history->result;
+    // Early stopping, a callback's false or a non-finite loss end the whole fit, not only this call.
+    resume_epoch = !r.stopped || r.paused ? resume_epoch + int64_t(r.epoch_loss.size()) : cfg.epochs;
     warn_nonfinite(history->result, where);
     note_used(*backend);
     return history;

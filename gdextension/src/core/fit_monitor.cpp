@@ -49,6 +49,22 @@ std::vector<std::string> watch_names(const FitWatch& watch) {
     return out;
 }
 
+namespace {
+
+// "" when `monitor` is one of the values the watch logs, else what is missing (validation, the metrics option).
+std::string check_monitor(const std::string& who, const std::string& monitor, const FitWatch& watch) {
+    std::string names;
+    for (const std::string& n : watch_names(watch)) {
+        if (n == monitor) return "";
+        names += (names.empty() ? "" : ", ") + n;
+    }
+    return who + " \"" + monitor + "\" is not computed by this fit: expected one of " + names +
+           (watch.val_rows ? "" : " (val_ names need validation_split or validation_data)") +
+           (watch.metrics.empty() ? " (metric names need the \"metrics\" option)" : "");
+}
+
+}  // namespace
+
 std::string check_watch(const FitWatch& watch, const Model& net) {
     if (watch.val_rows > 0 && (!watch.val_x || !watch.val_t)) return "validation rows without their data";
     for (metrics::Metric m : watch.metrics) {
@@ -63,14 +79,12 @@ std::string check_watch(const FitWatch& watch, const Model& net) {
         return "early_stopping min_delta is " + std::to_string(e.min_delta) + ": expected a finite number >= 0";
     }
     if (e.patience < 0) return "early_stopping patience is " + std::to_string(e.patience) + ": expected >= 0";
-    std::string names;
-    for (const std::string& n : watch_names(watch)) {
-        if (n == e.monitor) return "";
-        names += (names.empty() ? "" : ", ") + n;
-    }
-    return "early_stopping monitor \"" + e.monitor + "\" is not computed by this fit: expected one of " + names +
-           (watch.val_rows ? "" : " (val_ names need validation_split or validation_data)") +
-           (watch.metrics.empty() ? " (metric names need the \"metrics\" option)" : "");
+    return check_monitor("early_stopping monitor", e.monitor, watch);
+}
+
+std::string check_schedule_watch(const Schedule& schedule, const FitWatch& watch) {
+    if (schedule.kind != Schedule::Kind::PLATEAU || schedule.monitor == "loss") return "";
+    return check_monitor("the plateau schedule's monitor", schedule.monitor, watch);
 }
 
 bool EarlyStopper::observe(const EpochLog& log, const Model& net) {

@@ -11,6 +11,7 @@
 
 #include "core/metrics.hpp"
 #include "core/model.hpp"
+#include "core/schedule.hpp"
 
 namespace lk {
 
@@ -53,6 +54,9 @@ EpochLog epoch_log(int epoch, float loss, const FitWatch& watch, const float* va
 std::vector<std::string> watch_names(const FitWatch& watch);
 // "" or what is wrong: the monitor names no logged value, a metric does not fit the output width, bad numbers.
 std::string check_watch(const FitWatch& watch, const Model& net);
+// "" or why a plateau schedule's monitor is not among the values this watch logs (who: "the plateau schedule").
+// The training loss ("loss") needs no watch.
+std::string check_schedule_watch(const Schedule& schedule, const FitWatch& watch);
 
 // Keras's EarlyStopping: tracks the best monitored value; after `patience` epochs without an improvement of
 // more than min_delta it asks to stop. With restore_best_weights it keeps a copy of the parameters and buffers

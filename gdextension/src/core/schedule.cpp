@@ -129,9 +129,20 @@ double learning_rate_at(const Schedule& s, double base, int64_t k, int64_t horiz
 
 void schedule_observe(const Schedule& s, ScheduleState* st, double metric) {
     if (s.kind != Schedule::Kind::PLATEAU || !st) return;
-    // torch ReduceLROnPlateau, mode "min": an improvement beats best by the threshold (relative or absolute).
-    const double bound = s.threshold_rel ? st->best * (1.0 - s.threshold) : st->best - s.threshold;
-    if (!st->has_best || metric < bound) {
+    // torch ReduceLROnPlateau.is_better: an improvement beats best by the threshold (relative or absolute), in
+    // the mode's direction. torch starts from best = +-inf, so the first finite value improves and a NaN never
+    // does (it counts as a bad epoch).
+    bool better = false;
+    if (!std::isnan(metric)) {
+        if (!st->has_best) {
+            better = true;
+        } else if (s.maximize) {
+            better = metric > (s.threshold_rel ? st->best * (1.0 + s.threshold) : st->best + s.threshold);
+        } else {
+            better = metric < (s.threshold_rel ? st->best * (1.0 - s.threshold) : st->best - s.threshold);
+        }
+    }
+    if (better) {
         st->best = metric;
         st->has_best = true;
         st->bad = 0;

@@ -5,7 +5,8 @@
 //
 // `k` is the scheduler's step count (torch's last_epoch): the 0-based epoch, or the 0-based optimizer step of
 // the fit when per_step. Every schedule is a closed form of (base learning rate, k), except reduce-on-plateau,
-// which also reads its ScheduleState (fed the monitored loss after each epoch). Schedules restart with each fit().
+// which also reads its ScheduleState (fed the monitored value after each epoch). Schedules restart with each fit()
+// (LKTrainer.train_for() calls that resume one fit carry the state over).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -26,8 +27,8 @@ struct Schedule {
         ONE_CYCLE,        // OneCycleLR(max_lr = base, total_steps = period, pct_start, div_factor, final_div_factor,
                           // three_phase, cos or linear annealing); momentum is not cycled
         POLYNOMIAL,       // PolynomialLR: base * (1 - min(k, total_iters) / total_iters)^power
-        PLATEAU,          // ReduceLROnPlateau(mode min, factor = gamma, patience, threshold, rel/abs, cooldown,
-                          // min_lr = lr_min) on the epoch's training loss (or FitHooks::plateau_metric)
+        PLATEAU,          // ReduceLROnPlateau(mode min/max, factor = gamma, patience, threshold, rel/abs,
+                          // cooldown, min_lr = lr_min) on the epoch log's `monitor` (the training loss by default)
         SEQUENCE,         // SequentialLR: children[i] from milestones[i - 1] on, each counting from 0 there
     };
     Kind kind = Kind::CONSTANT;
@@ -46,10 +47,15 @@ struct Schedule {
     int patience = 10, cooldown = 0;                                    // PLATEAU
     double threshold = 1e-4;                                            // PLATEAU
     bool threshold_rel = true;                                          // PLATEAU: rel (true) or abs
+    // PLATEAU: the value of the epoch's log it watches (core/fit_monitor.hpp EpochLog names): "loss" (the
+    // training loss), "val_loss", a metric or "val_<metric>"; all but "loss" need the fit to compute it.
+    std::string monitor = "loss";
+    bool maximize = false;                                              // PLATEAU mode "max"
     std::vector<Schedule> children;                                     // SEQUENCE
 };
 
-// Reduce-on-plateau's memory (torch's best, num_bad_epochs, cooldown_counter, and how often it reduced).
+// Reduce-on-plateau's memory (torch's best, num_bad_epochs, cooldown_counter, and how often it reduced). It lives
+// for one fit, or across LKTrainer.train_for() calls that resume one (FitHooks::schedule_state).
 struct ScheduleState {
     double best = 0.0;
     bool has_best = false;

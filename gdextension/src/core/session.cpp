@@ -289,6 +289,7 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     std::vector<UpdateRun> runs;
     if (e.empty()) e = plan_update_runs(net, cfg, &runs);
     if (e.empty()) e = check_watch(watch, net);
+    if (e.empty()) e = check_schedule_watch(cfg.schedule, watch);
     if (e.empty() && watch.val_rows > 0) {
         e = check_batch(net, watch.val_x, watch.val_t, watch.val_rows, cfg.loss);
         if (!e.empty()) e = "validation data: " + e;
@@ -308,7 +309,8 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     const uint32_t per_chunk = reads_loss || watched ? 1u : std::min<uint32_t>(uint32_t(cfg.epochs),
                                                   std::max<uint32_t>(1, (uint32_t(cfg.min_steps_per_submit) + steps - 1) / steps));
     const int64_t horizon = cfg.schedule.per_step ? int64_t(cfg.epochs) * steps : int64_t(cfg.epochs);
-    ScheduleState sched_state;
+    ScheduleState own_sched_state;
+    ScheduleState& sched_state = hooks.schedule_state ? *hooks.schedule_state : own_sched_state;
     const EvalSetup ev = eval_setup(net, watch, n, B);
     LayoutSpec spec;
     spec.batch_rows = std::max(B, ev.rows);
@@ -332,9 +334,11 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
         std::iota(identity.begin(), identity.end(), 0u);
         backend.upload_indices(L.perm + tail_start, identity.data(), identity.size());
     }
-    EarlyStopper stopper(watch.early);
+    EarlyStopper own_stopper(watch.early);
+    EarlyStopper& stopper = hooks.early_stopper ? *hooks.early_stopper : own_stopper;
+    std::vector<float> chunk_lr(per_chunk);
     std::vector<float> val_y, train_y;
-    bool stop_asked = false;
+    bool stop_asked = false, paused = false;
 
     std::vector<uint32_t> perm(spec.perm_count);
     std::vector<float> losses(spec.loss_slots);
@@ -360,6 +364,7 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                 p.allow_fused = fused_loss;
                 p.allow_op_fusion = op_fusion;
                 p.seed = step_seed(cfg);
+                if (s == 0) chunk_lr[k] = float(lr_at(double(cfg.learning_rate)));
                 next_update(cfg, runs, lr_at, &p);
                 run_step(net, L, p, backend);
                 ++r.steps;
@@ -386,16 +391,21 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
                 }
             }
             r.epoch_loss.push_back(float(sum / n));
-            if (reads_loss) {
+            r.epoch_lr.push_back(chunk_lr[k]);
+            if (watched) {
+                r.logs.push_back(epoch_log(epoch + int(k), r.epoch_loss.back(), watch, losses.data() + steps,
+                                           ev.rows, val_y, train_y, T, n, net.output_width()));
+            }
+            if (reads_loss) {  // after the epoch, before the next one's rates (torch: scheduler.step(value))
                 const int at = epoch + int(k);
+                const bool own_loss = cfg.schedule.monitor == "loss" || !watched;  // else checked: logged
                 schedule_observe(cfg.schedule, &sched_state,
-                                 hooks.plateau_metric ? hooks.plateau_metric(at, r.epoch_loss.back())
-                                                      : double(r.epoch_loss.back()));
+                                 !own_loss ? r.logs.back().get(cfg.schedule.monitor)
+                                 : hooks.plateau_metric ? hooks.plateau_metric(at, r.epoch_loss.back())
+                                                        : double(r.epoch_loss.back()));
             }
             if (hooks.on_epoch) hooks.on_epoch(epoch + int(k), r.epoch_loss.back());
             if (!watched) continue;
-            r.logs.push_back(epoch_log(epoch + int(k), r.epoch_loss.back(), watch, losses.data() + steps, ev.rows,
-                                       val_y, train_y, T, n, net.output_width()));
             if (watch.early.enabled && stopper.observe(r.logs.back(), net)) r.early_stopped = true;
             if (hooks.on_epoch_log && !hooks.on_epoch_log(r.logs.back())) stop_asked = true;
         }
@@ -406,6 +416,7 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
         if (!last && (diverged || watch_stop || (hooks.should_stop && hooks.should_stop()))) {
             if (!watched && !finish_update(net, L, backend, 0, nullptr, err)) return false;
             r.stopped = true;
+            paused = hooks.pause_on_stop && !diverged && !watch_stop;
             break;
         }
         r.early_stopped = false;  // asked for on the last epoch: the fit ended anyway
@@ -414,7 +425,8 @@ bool Session::fit(Model& net, const float* X, const float* T, size_t rows, const
     r.best_epoch = stopper.best_epoch();
     // After end(): the device keeps the last epoch's parameters and the model's new version makes the next
     // call upload the restored ones.
-    r.restored_best = stopper.restore(net);
+    r.paused = paused;
+    if (!paused) r.restored_best = stopper.restore(net);
     const BackendStats& s1 = backend.stats();
     r.submits = s1.submits - s0.submits;
     r.readbacks = s1.readbacks - s0.readbacks;

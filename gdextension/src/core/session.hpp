@@ -69,12 +69,16 @@ struct TrainConfig {
 
 struct FitResult {
     std::vector<float> epoch_loss;  // mean loss of each completed epoch, weighted by batch rows
+    // The learning rate of each completed epoch (its first step's, for per-step schedules): the trainer's base
+    // rate under the schedule, as torch's optimizer.param_groups[0]["lr"] during that epoch.
+    std::vector<float> epoch_lr;
     uint64_t steps = 0;             // optimizer steps taken
     uint64_t submits = 0;           // backend flushes (GPU submits) during this fit
     uint64_t readbacks = 0;         // blocking downloads during this fit
     double record_ms = 0.0;         // time building and recording (GPU) or executing (CPU) the kernels
     double total_ms = 0.0;          // wall time of the whole fit() call
     bool stopped = false;           // ended early: FitHooks::should_stop, or a non-finite loss
+    bool paused = false;            // stopped by should_stop alone with FitHooks::pause_on_stop (to be resumed)
     int nonfinite_epoch = -1;       // the first epoch (and step in it) whose loss was NaN or Inf; -1: none
     int nonfinite_step = -1;
     std::string backend;            // Backend::name()
@@ -94,9 +98,15 @@ struct FitHooks {
     // Polled after every chunk; returning true stops training there (parameters of the completed epochs are
     // kept). Lets an async trainer thread be cancelled.
     std::function<bool()> should_stop;
-    // Reduce-on-plateau's monitored value after an epoch (e.g. a validation loss); unset: the epoch's training
-    // loss. Called from the fit's thread.
+    // Reduce-on-plateau's monitored value after an epoch when its monitor is "loss"; unset: the epoch's training
+    // loss. (Any other monitor is read from the epoch's log.) Called from the fit's thread.
     std::function<double(int epoch, float train_loss)> plateau_metric;
+    // A fit resumed over several calls (LKTrainer.train_for): the plateau's and the early stopping's state to
+    // continue from and to leave for the next call (unset: fresh for this fit). With pause_on_stop, a stop asked
+    // by should_stop is a pause: the best weights are restored only when the whole fit ends.
+    ScheduleState* schedule_state = nullptr;
+    EarlyStopper* early_stopper = nullptr;
+    bool pause_on_stop = false;
     // With a FitWatch: called after on_epoch with the epoch's log, the parameters already written back to the
     // model; returning false stops training after this epoch (a callback's "stop").
     std::function<bool(const EpochLog& log)> on_epoch_log;
