@@ -46,10 +46,20 @@ void LKBrain::on_notification(int32_t what) {
 void LKBrain::apply_processing() {
     // Notifications only while learning online, and only the kind it learns in: an idle brain costs no per-frame
     // call. Before the node enters the tree Godot keeps the flags and applies them on entry.
+    // Only what the brain itself switched on is switched off again, and never the kind a script extending LKBrain
+    // defines (_process, _physics_process): Godot turned that on for the script.
     if (in_editor()) return;
     gd::Node node(owner());
-    node.set_process(online_learning_ && callback_ == Callback::IDLE);
-    node.set_physics_process(online_learning_ && callback_ == Callback::PHYSICS);
+    const bool idle = online_learning_ && callback_ == Callback::IDLE;
+    const bool physics = online_learning_ && callback_ == Callback::PHYSICS;
+    if (idle != idle_on_) {
+        if (idle || !node.has_method(gd::StringName("_process"))) node.set_process(idle);
+        idle_on_ = idle;
+    }
+    if (physics != physics_on_) {
+        if (physics || !node.has_method(gd::StringName("_physics_process"))) node.set_physics_process(physics);
+        physics_on_ = physics;
+    }
 }
 
 gd::String LKBrain::get_process_callback() const { return gd::String(kCallbackNames[int(callback_)]); }

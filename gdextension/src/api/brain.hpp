@@ -84,6 +84,7 @@ private:
     // Where online learning runs: NOTIFICATION_PROCESS ("idle"), NOTIFICATION_PHYSICS_PROCESS ("physics") or
     // only in train_online() ("manual"), as Camera2D's process_callback.
     enum class Callback { IDLE, PHYSICS, MANUAL } callback_ = Callback::IDLE;
+    bool idle_on_ = false, physics_on_ = false;  // what apply_processing() switched on
     std::vector<float> batch_x_, batch_t_;  // online learning's batch, reused every step
     int64_t online_steps_ = 0;
     double last_loss_ = NAN;
