@@ -117,7 +117,8 @@ BAD_FLAT = {
     "predict_flat_no_network": ("LKBrain.predict_flat", {"size": 0}),
     "step_flat_no_network": ("LKBrain.step_flat", "nan"), "add_flat_rows_zero": ("LKReplayBuffer.add_flat", 31),
     "add_flat_ragged": ("LKReplayBuffer.add_flat", 31), "add_flat_nan": ("LKReplayBuffer.add_flat", 31),
-    "add_flat_width": ("LKReplayBuffer.add_flat", 31),
+    "add_flat_width": ("LKReplayBuffer.add_flat", 31), "remember_target_width": ("LKBrain.remember", 31),
+    "remember_target_number_width": ("LKBrain.remember", 31),
 }
 
 
@@ -132,6 +133,7 @@ def test_bad_flat_input_is_an_error(run: dict, key: str) -> None:
 def test_bad_flat_input_changes_nothing(run: dict) -> None:
     assert run["flat_params_after_bad"]
     assert run["add_flat_size_after_bad"] == 16
+    assert run["remember_size_after_bad"] == 64, "a target row of the wrong width is refused at remember()"
 
 
 def test_a_job_on_the_trainer_pauses_online_learning_quietly(run: dict) -> None:

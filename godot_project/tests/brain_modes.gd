@@ -168,7 +168,15 @@ func _flat(out: Dictionary) -> void:
 	bad["add_flat_ragged"] = _try(func() -> Variant: return buf2.add_flat(xf.slice(1), yf, x.size()))
 	bad["add_flat_nan"] = _try(func() -> Variant: return buf2.add_flat(nan_x, yf, x.size()))
 	bad["add_flat_width"] = _try(func() -> Variant: return buf2.add_flat(xf, yf, x.size() / 2))
+	bad["remember_target_width"] = _try(func() -> Variant: return b.remember([0.5, 0.5], [1.0, 2.0]))
+	bad["remember_target_number_width"] = _try(func() -> Variant:
+		var wide := LKBrain.new()
+		wide.network = LearnKit.sequential([LearnKit.dense(2, 3)])
+		var result := wide.remember([0.5, 0.5], 1.0)
+		wide.free()
+		return result)
 	out["flat_bad"] = bad
+	out["remember_size_after_bad"] = b.replay_buffer.size
 	out["flat_params_after_bad"] = _params(b.network) == out["flat_params"]
 	out["add_flat_size_after_bad"] = buf2.size
 	a.free()

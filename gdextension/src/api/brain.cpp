@@ -363,15 +363,29 @@ void LKBrain::relay_finished(const ExtRef<LKHistory>& history) {
     signals::LKBrain_training_finished_deferred(owner(), history);
 }
 
+namespace {
+// Values in a row given as an Array or a PackedFloat32Array (a number: 1); -1 for other types (add() names them).
+int64_t row_size(const gd::Variant& v) {
+    switch (v.get_type()) {
+        case GDEXTENSION_VARIANT_TYPE_ARRAY: return v.as_array().size();
+        case GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY: return v.as_packed_float32_array().size();
+        default: return v.is_number() ? 1 : -1;
+    }
+}
+}  // namespace
+
 int64_t LKBrain::remember(const gd::Variant& input, const gd::Variant& target) {
-    if (network_ && (input.get_type() == GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY ||
-                     input.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY)) {
-        // Caught here rather than at the first training step, frames later.
-        const int64_t n = input.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY ? input.as_array().size()
-                                                                              : input.as_packed_float32_array().size();
-        if (n != int64_t(network_->net.input_width())) {
-            push_error("LKBrain.remember", str("input has ", n, " values: the network expects ",
-                                               network_->net.input_width()));
+    if (network_) {
+        // Caught here rather than at the first training step, frames later (and then every frame).
+        const int64_t n = input.is_number() ? -1 : row_size(input), m = row_size(target);
+        const char* bad = n >= 0 && n != int64_t(network_->net.input_width())     ? "input"
+                          : m >= 0 && m != int64_t(network_->net.output_width()) ? "target"
+                                                                                   : nullptr;
+        if (bad) {
+            const bool in = bad[0] == 'i';
+            push_error("LKBrain.remember", str(bad, " has ", in ? n : m, " values: the network ",
+                                               in ? "expects " : "gives ",
+                                               in ? network_->net.input_width() : network_->net.output_width()));
             return ERR_INVALID_PARAMETER;
         }
     }
