@@ -49,8 +49,10 @@ def forward(params: list, x: np.ndarray) -> np.ndarray:
     return h @ w2.reshape(1, 8).T + b2
 
 
-def test_default_is_idle(run: dict) -> None:
+def test_default_is_idle_and_the_inspector_shows_a_drop_down(run: dict) -> None:
     assert run["default_callback"] == "idle"
+    assert run["callback_property"] == {"hint": True, "hint_string": "idle,physics,manual", "editor": True,
+                                        "storage": True}
 
 
 def test_physics_trains_in_physics_frames_only(run: dict) -> None:

@@ -53,6 +53,11 @@ func _callbacks(out: Dictionary) -> void:
 	var start := net.duplicate() as LKNetwork
 	var brain := _brain(net)
 	out["default_callback"] = brain.process_callback
+	for prop: Dictionary in ClassDB.class_get_property_list("LKBrain", true):
+		if prop.name == "process_callback":
+			out["callback_property"] = {"hint": prop.hint == PROPERTY_HINT_ENUM, "hint_string": prop.hint_string,
+					"editor": (prop.usage & PROPERTY_USAGE_EDITOR) != 0,
+					"storage": (prop.usage & PROPERTY_USAGE_STORAGE) != 0}
 	brain.process_callback = "physics"
 	brain.online_learning = true
 	root.add_child(brain)
