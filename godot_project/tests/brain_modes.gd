@@ -50,7 +50,7 @@ func _watch(brain: LKBrain, frames: int) -> Dictionary:
 
 func _callbacks(out: Dictionary) -> void:
 	var net := _network(21)
-	var start := net.duplicate() as LKNetwork
+	var twin := net.duplicate() as LKNetwork  # the starting parameters, for the Array-path twin
 	var brain := _brain(net)
 	out["default_callback"] = brain.process_callback
 	for prop: Dictionary in ClassDB.class_get_property_list("LKBrain", true):
@@ -67,7 +67,6 @@ func _callbacks(out: Dictionary) -> void:
 	# step n's seed n); same settings, a copy of the starting network.
 	brain.online_learning = false
 	var steps := brain.online_steps
-	var twin := start
 	var trainer := LearnKit.trainer(twin, {"loss": "mse", "learning_rate": 0.001, "device": _device})
 	for n in steps:
 		var batch := brain.replay_buffer.sample(brain.batch_size, n)
