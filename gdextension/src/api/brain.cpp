@@ -6,6 +6,7 @@
 #include "api/catalogue_names.hpp"
 #include "api/convert.hpp"
 #include "api/factories.hpp"
+#include "core/validate.hpp"
 #include "glue.hpp"
 #include "godot/log.hpp"
 
@@ -14,7 +15,8 @@ namespace lk::api {
 namespace {
 constexpr int64_t ERR_INVALID_PARAMETER = 31;  // Godot's Error value
 // Node notifications (scene/main/node.h, the values of extension_api.json).
-constexpr int32_t NOTIFICATION_READY = 13, NOTIFICATION_PROCESS = 17;
+constexpr int32_t NOTIFICATION_READY = 13, NOTIFICATION_PHYSICS_PROCESS = 16, NOTIFICATION_PROCESS = 17;
+constexpr const char* kCallbackNames[] = {"idle", "physics", "manual"};  // LKBrain::Callback's order
 
 // The seed of online step n: consecutive steps draw unrelated samples, the same seed and step the same one.
 uint64_t step_seed(int64_t seed, int64_t n) { return uint64_t(seed) * 0x9E3779B97F4A7C15ull + uint64_t(n); }
@@ -30,13 +32,49 @@ bool LKBrain::in_editor() const { return gd::Engine::singleton().is_editor_hint(
 void LKBrain::on_notification(int32_t what) {
     // In the editor the node exists as in a @tool script: it must not train the network resource being edited.
     if (what == NOTIFICATION_READY) {
-        if (online_learning_ && !in_editor()) gd::Node(owner()).set_process(true);
-    } else if (what == NOTIFICATION_PROCESS) {
-        // Nothing to learn from, or no network yet (a script may set it later): skip quietly, not an error a frame.
+        apply_processing();
+    } else if ((what == NOTIFICATION_PROCESS && callback_ == Callback::IDLE) ||
+               (what == NOTIFICATION_PHYSICS_PROCESS && callback_ == Callback::PHYSICS)) {
+        // Nothing to learn from, no network yet (a script may set it later), or a training call of someone else
+        // holds the network (a job started on `trainer`): skip quietly, not an error a frame.
         if (online_learning_ && network_ && !in_editor() && !get_training() && replay()->get_size() > 0) {
             online_steps(steps_per_frame_, frame_budget_ms_, false, "LKBrain (online learning)");
         }
     }
+}
+
+void LKBrain::apply_processing() {
+    // Notifications only while learning online, and only the kind it learns in: an idle brain costs no per-frame
+    // call. Before the node enters the tree Godot keeps the flags and applies them on entry.
+    // Only what the brain itself switched on is switched off again, and never the kind a script extending LKBrain
+    // defines (_process, _physics_process): Godot turned that on for the script.
+    if (in_editor()) return;
+    gd::Node node(owner());
+    const bool idle = online_learning_ && callback_ == Callback::IDLE;
+    const bool physics = online_learning_ && callback_ == Callback::PHYSICS;
+    if (idle != idle_on_) {
+        if (idle || !node.has_method(gd::StringName("_process"))) node.set_process(idle);
+        idle_on_ = idle;
+    }
+    if (physics != physics_on_) {
+        if (physics || !node.has_method(gd::StringName("_physics_process"))) node.set_physics_process(physics);
+        physics_on_ = physics;
+    }
+}
+
+gd::String LKBrain::get_process_callback() const { return gd::String(kCallbackNames[int(callback_)]); }
+
+void LKBrain::set_process_callback(const gd::String& value) {
+    const std::string v = value.utf8();
+    for (int i = 0; i < 3; ++i) {
+        if (v == kCallbackNames[i]) {
+            callback_ = Callback(i);
+            apply_processing();
+            return;
+        }
+    }
+    push_error("LKBrain.process_callback", str("process_callback is \"", v, "\": expected \"idle\" (process frames), "
+                                               "\"physics\" (physics frames) or \"manual\" (train_online() only)"));
 }
 
 ExtRef<LKReplayBuffer> LKBrain::replay() const {
@@ -98,9 +136,7 @@ void LKBrain::set_device(const gd::String& value) {
 
 void LKBrain::set_online_learning(bool value) {
     online_learning_ = value;
-    // Process notifications only while learning online: an idle brain costs no per-frame call. Before the node
-    // enters the tree Godot keeps the flag and applies it on entry.
-    if (!in_editor()) gd::Node(owner()).set_process(value);
+    apply_processing();
 }
 
 void LKBrain::set_steps_per_frame(int64_t value) {
@@ -159,10 +195,18 @@ ExtRef<LKTrainer> LKBrain::ready_trainer(const char* where) {
 }
 
 bool LKBrain::refuse_while_training(const char* where) const {
-    if (!get_training()) return false;
-    push_error(where, "the brain is running a fit_async() job: await brain.training_finished (or the job's "
-                      "finished) or cancel() it first");
-    return true;
+    if (own_job_running()) {
+        push_error(where, "the brain is running a fit_async() job: await brain.training_finished (or the job's "
+                          "finished) or cancel() it first");
+        return true;
+    }
+    if (network_ && network_->net.is_training()) {  // one error here, not the trainer's on top of it
+        push_error(where, "the brain's network is being trained by another call (a fit_async() job started on "
+                          "brain.trainer or on another trainer of this network): await that job's finished or "
+                          "cancel() it first (brain.training is true until then)");
+        return true;
+    }
+    return false;
 }
 
 gd::Array LKBrain::predict(const gd::Array& inputs) {
@@ -189,9 +233,18 @@ gd::PackedFloat32Array LKBrain::predict_one(const gd::Variant& row) {
     std::vector<float> X, Y;
     uint32_t width = 0;
     std::string err;
-    gd::Array one;
-    one.push_back(row);
-    if (!rows_to_matrix(one, "row", &width, &X, &err)) {
+    if (type == GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY) {  // the common case, without an Array round trip
+        const gd::PackedFloat32Array packed = row.as_packed_float32_array();
+        width = uint32_t(packed.size());
+        err = check_matrix("row", packed.data(), size_t(packed.size()), 1, size_t(packed.size()));
+        if (packed.size() == 0) err = "row is empty: expected one input row of numbers";
+        if (err.empty()) X.assign(packed.data(), packed.data() + packed.size());
+    } else {
+        gd::Array one;
+        one.push_back(row);
+        rows_to_matrix(one, "row", &width, &X, &err);
+    }
+    if (!err.empty()) {
         push_error(where, err);
         return gd::PackedFloat32Array();
     }
@@ -201,6 +254,37 @@ gd::PackedFloat32Array LKBrain::predict_one(const gd::Variant& row) {
     }
     if (!network_->run_forward(X, 1, &Y, where)) return gd::PackedFloat32Array();
     return to_packed(Y.data(), Y.size());
+}
+
+gd::PackedFloat32Array LKBrain::predict_flat(const gd::PackedFloat32Array& data, int64_t rows) {
+    if (!network_) {
+        push_error("LKBrain.predict_flat", "the brain has no network: set its network property to an LKNetwork");
+        return gd::PackedFloat32Array();
+    }
+    return network_->predict_flat(data, rows);
+}
+
+double LKBrain::step_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows) {
+    const char* where = "LKBrain.step_flat";
+    if (refuse_while_training(where)) return NAN;
+    ExtRef<LKTrainer> t = ready_trainer(where);
+    if (!t) return NAN;
+    if (rows < 1 || rows > int64_t(ReplayBuffer::kMaxCapacity)) {
+        push_error(where, str("rows is ", rows, ": expected 1 to ", ReplayBuffer::kMaxCapacity));
+        return NAN;
+    }
+    const Model& net = network_->net;
+    std::string bad = check_matrix("inputs", inputs.data(), size_t(inputs.size()), size_t(rows), net.input_width());
+    if (bad.empty()) {
+        bad = check_matrix("targets", targets.data(), size_t(targets.size()), size_t(rows), net.output_width());
+    }
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return NAN;
+    }
+    const double loss = t->step_matrix(inputs.data(), targets.data(), size_t(rows), where);
+    if (std::isfinite(loss)) last_loss_ = loss;
+    return loss;
 }
 
 double LKBrain::step(const gd::Array& inputs, const gd::Array& targets) {
@@ -279,15 +363,29 @@ void LKBrain::relay_finished(const ExtRef<LKHistory>& history) {
     signals::LKBrain_training_finished_deferred(owner(), history);
 }
 
+namespace {
+// Values in a row given as an Array or a PackedFloat32Array (a number: 1); -1 for other types (add() names them).
+int64_t row_size(const gd::Variant& v) {
+    switch (v.get_type()) {
+        case GDEXTENSION_VARIANT_TYPE_ARRAY: return v.as_array().size();
+        case GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY: return v.as_packed_float32_array().size();
+        default: return v.is_number() ? 1 : -1;
+    }
+}
+}  // namespace
+
 int64_t LKBrain::remember(const gd::Variant& input, const gd::Variant& target) {
-    if (network_ && (input.get_type() == GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY ||
-                     input.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY)) {
-        // Caught here rather than at the first training step, frames later.
-        const int64_t n = input.get_type() == GDEXTENSION_VARIANT_TYPE_ARRAY ? input.as_array().size()
-                                                                              : input.as_packed_float32_array().size();
-        if (n != int64_t(network_->net.input_width())) {
-            push_error("LKBrain.remember", str("input has ", n, " values: the network expects ",
-                                               network_->net.input_width()));
+    if (network_) {
+        // Caught here rather than at the first training step, frames later (and then every frame).
+        const int64_t n = input.is_number() ? -1 : row_size(input), m = row_size(target);
+        const char* bad = n >= 0 && n != int64_t(network_->net.input_width())     ? "input"
+                          : m >= 0 && m != int64_t(network_->net.output_width()) ? "target"
+                                                                                   : nullptr;
+        if (bad) {
+            const bool in = bad[0] == 'i';
+            push_error("LKBrain.remember", str(bad, " has ", in ? n : m, " values: the network ",
+                                               in ? "expects " : "gives ",
+                                               in ? network_->net.input_width() : network_->net.output_width()));
             return ERR_INVALID_PARAMETER;
         }
     }
@@ -312,16 +410,22 @@ double LKBrain::online_steps(int64_t max_steps, double budget_ms, bool report, c
     }
     ExtRef<LKTrainer> t = ready_trainer(where);
     if (!t) return NAN;
+    const ReplayBuffer& buffer = replay()->buffer;
+    const Model& net = network_->net;
+    if (buffer.input_width() != net.input_width() || buffer.target_width() != net.output_width()) {
+        push_error(where, str("the replay buffer holds pairs of ", buffer.input_width(), " input and ",
+                              buffer.target_width(), " target values: the network takes ", net.input_width(),
+                              " and gives ", net.output_width(), " (clear() the buffer or fix remember()'s rows)"));
+        return NAN;
+    }
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
-    std::vector<float> X, T;
     double sum = 0.0;
     int64_t done = 0;
-    const size_t xw = replay()->buffer.input_width(), tw = replay()->buffer.target_width();
     while (done < max_steps) {
-        if (!replay()->sample_flat(batch_size_, step_seed(seed_, online_steps_), &X, &T, where)) break;
-        const size_t rows = X.size() / xw;
-        const double loss = t->step(matrix_to_rows(X, rows, xw), matrix_to_rows(T, rows, tw));
+        // Sampled straight into flat matrices handed to the trainer: the same rows and numbers as step() on them.
+        if (!replay()->sample_flat(batch_size_, step_seed(seed_, online_steps_), &batch_x_, &batch_t_, where)) break;
+        const double loss = t->step_matrix(batch_x_.data(), batch_t_.data(), size_t(batch_size_), where);
         ++online_steps_;
         if (!std::isfinite(loss)) break;  // bad data or a diverged step: its error or warning is printed
         sum += loss;

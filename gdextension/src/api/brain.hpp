@@ -39,17 +39,23 @@ public:
     void set_frame_budget_ms(double value);
     int64_t get_replay_capacity() const { return replay()->get_capacity(); }
     void set_replay_capacity(int64_t value) { replay()->set_capacity(value); }
+    gd::String get_process_callback() const;
+    void set_process_callback(const gd::String& value);
 
     ExtRef<LKTrainer> get_trainer();
     ExtRef<LKReplayBuffer> get_replay_buffer() const { return replay(); }
     ExtRef<LKTrainingJob> get_job() const { return job_; }
-    bool get_training() const { return job_ && !job_->get_done(); }
+    // Its own fit_async() job, or any training call on its network (a job started on `trainer` or on another
+    // trainer of the same network): online learning skips those frames quietly.
+    bool get_training() const { return own_job_running() || (network_ && network_->net.is_training()); }
     int64_t get_online_steps() const { return online_steps_; }
     double get_last_loss() const { return last_loss_; }
 
     gd::Array predict(const gd::Array& inputs);
     gd::PackedFloat32Array predict_one(const gd::Variant& row);
+    gd::PackedFloat32Array predict_flat(const gd::PackedFloat32Array& data, int64_t rows);
     double step(const gd::Array& inputs, const gd::Array& targets);
+    double step_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows);
     ExtRef<LKTrainingJob> fit_async(const gd::Array& inputs, const gd::Array& targets, const gd::Dictionary& options);
     int64_t remember(const gd::Variant& input, const gd::Variant& target);
     double train_online(int64_t max_steps);
@@ -66,12 +72,20 @@ private:
     // Up to max_steps steps from the replay buffer within budget_ms (at least one); NAN when none ran.
     double online_steps(int64_t max_steps, double budget_ms, bool report, const char* where);
     bool in_editor() const;
+    bool own_job_running() const { return job_ && !job_->get_done(); }
+    // Process or physics-process notifications on exactly when online learning runs in them.
+    void apply_processing();
 
     ExtRef<LKNetwork> network_;
     std::string loss_ = "mse", optimizer_ = "adam", device_ = "network";
     double learning_rate_ = 1e-3, frame_budget_ms_ = 2.0;
     int64_t batch_size_ = 32, epochs_ = 100, seed_ = 0, steps_per_frame_ = 1;
     bool online_learning_ = false;
+    // Where online learning runs: NOTIFICATION_PROCESS ("idle"), NOTIFICATION_PHYSICS_PROCESS ("physics") or
+    // only in train_online() ("manual"), as Camera2D's process_callback.
+    enum class Callback { IDLE, PHYSICS, MANUAL } callback_ = Callback::IDLE;
+    bool idle_on_ = false, physics_on_ = false;  // what apply_processing() switched on
+    std::vector<float> batch_x_, batch_t_;  // online learning's batch, reused every step
     int64_t online_steps_ = 0;
     double last_loss_ = NAN;
 

@@ -22,6 +22,15 @@ bool row_from_variant(const gd::Variant& v, const char* what, bool number_ok, st
         out->assign(1, float(d));
         return true;
     }
+    if (v.get_type() == GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY) {  // the common case, without an Array
+        const gd::PackedFloat32Array packed = v.as_packed_float32_array();  // (buffer.add refuses NaN and Inf)
+        if (packed.size() == 0) {
+            *err = str(what, " is empty: expected a row of numbers");
+            return false;
+        }
+        out->assign(packed.data(), packed.data() + packed.size());
+        return true;
+    }
     gd::Array one;
     one.push_back(v);
     uint32_t width = 0;
@@ -69,6 +78,27 @@ int64_t LKReplayBuffer::add_batch(const gd::Array& inputs, const gd::Array& targ
         return ERR_INVALID_PARAMETER;
     }
     err = buffer.add(X.data(), xw, T.data(), tw, size_t(inputs.size()));
+    if (!err.empty()) {
+        push_error(where, err);
+        return ERR_INVALID_PARAMETER;
+    }
+    return OK;
+}
+
+int64_t LKReplayBuffer::add_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
+                                 int64_t rows) {
+    const char* where = "LKReplayBuffer.add_flat";
+    if (rows < 1 || rows > int64_t(ReplayBuffer::kMaxCapacity)) {
+        push_error(where, str("rows is ", rows, ": expected 1 to ", ReplayBuffer::kMaxCapacity));
+        return ERR_INVALID_PARAMETER;
+    }
+    const int64_t nx = inputs.size(), nt = targets.size();
+    if (nx == 0 || nt == 0 || nx % rows != 0 || nt % rows != 0) {
+        push_error(where, str("inputs has ", nx, " values and targets ", nt, ": expected ", rows,
+                              " rows of each (a positive multiple of rows values)"));
+        return ERR_INVALID_PARAMETER;
+    }
+    const std::string err = buffer.add(inputs.data(), size_t(nx / rows), targets.data(), size_t(nt / rows), size_t(rows));
     if (!err.empty()) {
         push_error(where, err);
         return ERR_INVALID_PARAMETER;

@@ -19,6 +19,7 @@ public:
 
     int64_t add(const gd::Variant& input, const gd::Variant& target);
     int64_t add_batch(const gd::Array& inputs, const gd::Array& targets);
+    int64_t add_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets, int64_t rows);
     gd::Dictionary sample(int64_t batch_size, int64_t seed) const;
     gd::Array get_inputs() const;
     gd::Array get_targets() const;

@@ -340,13 +340,28 @@ double LKTrainer::step(const gd::Array& inputs, const gd::Array& targets) {
     std::vector<float> X, T;
     size_t rows = 0;
     if (!config(&cfg, where) || !read_data(inputs, targets, &X, &T, &rows, where)) return NAN;
+    return run_step(cfg, X.data(), T.data(), rows, where);
+}
+
+double LKTrainer::step_matrix(const float* X, const float* T, size_t rows, const char* where) {
+    TrainConfig cfg;
+    if (!config(&cfg, where)) return NAN;
+    const std::string bad = check_targets(loss, T, rows, network->net.output_width());
+    if (!bad.empty()) {
+        push_error(where, bad);
+        return NAN;
+    }
+    return run_step(cfg, X, T, rows, where);
+}
+
+double LKTrainer::run_step(const TrainConfig& cfg, const float* X, const float* T, size_t rows, const char* where) {
     CallGuard guard(trainer_, &network->net, where);
     if (!guard.ok()) return NAN;
     Backend* backend = backend_for(rows, where);
     if (!backend) return NAN;
     float value = NAN;
     std::string err;
-    if (!trainer_.step(network->net, X.data(), T.data(), rows, cfg, *backend, &value, &err)) {
+    if (!trainer_.step(network->net, X, T, rows, cfg, *backend, &value, &err)) {
         push_error(where, err);
         return NAN;
     }

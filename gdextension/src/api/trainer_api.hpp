@@ -158,6 +158,10 @@ public:
     ExtRef<LKTrainingJob> fit_async_flat(const gd::PackedFloat32Array& inputs, const gd::PackedFloat32Array& targets,
                                          int64_t rows, const gd::Dictionary& options);
     double step(const gd::Array& inputs, const gd::Array& targets);
+    // step() on row-major matrices already read (rows x input width, rows x output width, finite: the caller
+    // checked), so LKBrain's flat paths and online learning skip the Array round trip; the targets are checked
+    // against the loss here, and the numbers are step()'s. C++ only: not part of the GDScript API.
+    double step_matrix(const float* X, const float* T, size_t rows, const char* where);
     gd::Dictionary compute_gradients(const gd::Array& inputs, const gd::Array& targets);
 
 private:
@@ -165,6 +169,7 @@ private:
     bool read_data(const gd::Array& inputs, const gd::Array& targets, std::vector<float>* X, std::vector<float>* T,
                    size_t* rows, const char* where) const;
     Backend* backend_for(size_t batch_rows, const char* where);
+    double run_step(const TrainConfig& cfg, const float* X, const float* T, size_t rows, const char* where);
     ExtRef<LKHistory> run_fit(const std::vector<float>& X, const std::vector<float>& T, size_t rows, const char* where,
                               FitOptions* options = nullptr);
     // Reads fit()'s inputs, targets and options (validation_split takes its rows out of X/T); false after push_error.
