@@ -60,7 +60,10 @@ IMAGES = {
     "circle/b.png": _rng.integers(0, 256, (3, 4)),                          # grayscale
     "square/c.png": np.dstack([_rng.integers(0, 256, (3, 4, 3)), _rng.integers(20, 256, (3, 4))]),
     "square/d.png": _rng.integers(0, 256, (3, 4, 3)),                       # imported with mipmaps
+    "square/e.png": _rng.integers(0, 256, (3, 4, 3)),                       # imported as an Image resource
 }
+# Imported as a BitMap (not an image resource): skipped with a warning naming what it was imported as.
+BITMAP = "circle/m.png"
 # A smooth 8 x 8 gradient imported VRAM-compressed (S3TC/BC, lossy): decompressed in the game.
 VRAM_IMAGE = np.dstack([np.add.outer(np.arange(8) * 6, np.arange(8) * 3) + 40, np.full((8, 8), 128),
                         np.add.outer(np.arange(8) * 2, np.arange(8) * 5) + 90])
@@ -76,6 +79,9 @@ def _write_data(project: Path) -> None:
         (data / "shapes" / rel).parent.mkdir(parents=True, exist_ok=True)
         write_png(data / "shapes" / rel, px)
     (data / "shapes" / "square" / "d.png.import").write_text(TEXTURE_IMPORT + "mipmaps/generate=true\n")
+    (data / "shapes" / "square" / "e.png.import").write_text('[remap]\n\nimporter="image"\ntype="Image"\n')
+    write_png(data / "shapes" / BITMAP, IMAGES["circle/a.png"])
+    (data / "shapes" / (BITMAP + ".import")).write_text('[remap]\n\nimporter="bitmap"\ntype="BitMap"\n')
     (data / "vram" / "smooth").mkdir(parents=True)
     write_png(data / "vram" / "smooth" / "g.png", VRAM_IMAGE)
     (data / "vram" / "smooth" / "g.png.import").write_text(TEXTURE_IMPORT + "compress/mode=2\n")
@@ -196,10 +202,13 @@ def test_exported_game_reads_image_folders_like_numpy(exported: dict) -> None:
     for key, want, channels in (("rgb", want_rgb, 3), ("gray", want_gray, 1)):
         got = data[key]
         assert got.get("files") == list(IMAGES), (key, got)
-        assert got["classes"] == ["circle", "square"] and got["labels"] == [0, 0, 1, 1], (key, got)
+        assert got["classes"] == ["circle", "square"] and got["labels"] == [0, 0, 1, 1, 1], (key, got)
         assert (got["width"], got["height"], got["channels"]) == (4, 3, channels), (key, got)
-        assert got["skipped"] == [], (key, got)
+        assert got["skipped"] == [BITMAP], (key, got)
         np.testing.assert_allclose(_rows(got), want, rtol=1e-6, atol=1e-7, err_msg=key)
+    for output in (exported["output"], exported["project_output"]):
+        warnings = [line for line in output.splitlines() if "WARNING" in line and BITMAP in line]
+        assert len(warnings) == 2 and "it is imported as BitMap: expected Texture2D or Image" in warnings[0], warnings
 
 
 def test_exported_game_decompresses_vram_textures(exported: dict) -> None:
