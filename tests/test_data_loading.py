@@ -8,9 +8,7 @@ import atexit
 import csv
 import io
 import shutil
-import struct
 import tempfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ import pytest
 import torch
 from conftest import BackendResults
 from lk import dec, ok
+from png_file import write_png
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 
@@ -110,20 +109,6 @@ def expected_csv(name: str) -> dict:
 
 
 # -------------------------------------------------------------------------------------------------- image folder
-def write_png(path: Path, pixels: np.ndarray) -> None:
-    """A minimal PNG (8-bit gray, RGB or RGBA; no filtering), written without any imaging library."""
-    h, w = pixels.shape[:2]
-    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    color = {1: 0, 3: 2, 4: 6}[channels]
-    raw = b"".join(b"\x00" + pixels[y].astype(np.uint8).tobytes() for y in range(h))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
 img_rng = np.random.default_rng(11)
 # Files in the order the loader reads them: class folders sorted (bird, cat, dog), files sorted in each.
 IMAGES = {

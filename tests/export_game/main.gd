@@ -1,6 +1,7 @@
 extends Node
 ## The exported game's main scene: predicts with the network it holds (a resource) and with the same network
-## loaded from a .lkm file, and prints the results for the test.
+## loaded from a .lkm file, reads the data files test_export.py put under res://data/ (class folders of images,
+## which an export holds only as imported textures, and CSV files), and prints the results for the test.
 
 @export var brain: LKNetwork
 
@@ -16,4 +17,17 @@ func _ready() -> void:
 		var y: Array = from_file.predict([[0.5, -1.0, 2.0]])
 		result["lkm_y"] = Array(y[0]) if y.size() > 0 else []
 	print("LK_PREDICTION ", JSON.stringify(result))
+	if DirAccess.dir_exists_absolute("res://data"):
+		print("LK_DATA ", JSON.stringify(_read_data()))
 	get_tree().quit()
+
+
+## Every data loader on the files of res://data/ (see test_export.py for what each file is).
+func _read_data() -> Dictionary:
+	return {
+		"rgb": LearnKit.data.load_image_folder("res://data/shapes", {}),
+		"gray": LearnKit.data.load_image_folder("res://data/shapes", {"channels": 1}),
+		"vram": LearnKit.data.load_image_folder("res://data/vram", {}),
+		"kept_csv": LearnKit.data.load_csv("res://data/kept.csv", {"label": "label"}),
+		"translated_csv": LearnKit.data.load_csv("res://data/translated.csv", {"label": "label"}),
+	}

@@ -97,7 +97,15 @@ gd::Dictionary LearnKitData::load_csv(const gd::String& path, const gd::Dictiona
     const bool header = header_v.as_bool(), classify = classify_v.as_bool();
     std::string text;
     std::vector<CsvRecord> records;
-    if (!read_file_bytes(path, &text, &err) || !(err = parse_csv(text, delim[0], &records)).empty()) {
+    // A res:// .csv imported as translations (Godot's default) is missing from an exported game: say which import
+    // setting fixes it, as an error where the file is missing and as a warning in the project run, where it works.
+    const std::string note = export_import_note(p);
+    if (!read_file_bytes(path, &text, &err)) {
+        push_error(where, str("\"", p, "\": ", err, note.empty() ? "" : ". ", note));
+        return {};
+    }
+    if (!note.empty()) push_warning(where, str("\"", p, "\" will not be in an exported game: ", note));
+    if (!(err = parse_csv(text, delim[0], &records)).empty()) {
         push_error(where, str("\"", p, "\": ", err));
         return {};
     }

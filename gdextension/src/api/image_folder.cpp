@@ -1,11 +1,13 @@
-// LearnKit.data.load_image_folder(): one sub-folder of images per class, read through Godot's Image and turned
-// into CHW rows by core/image_rows.hpp.
+// LearnKit.data.load_image_folder(): one sub-folder of images per class, read through Godot (api/image_source.hpp:
+// imported res:// images through ResourceLoader, so exported games work) and turned into CHW rows by
+// core/image_rows.hpp.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 
 #include "api/convert.hpp"
 #include "api/data_files.hpp"
+#include "api/image_source.hpp"
 #include "api/learnkit_data.hpp"
 #include "core/image_rows.hpp"
 #include "core/sizes.hpp"
@@ -115,19 +117,18 @@ gd::Dictionary LearnKitData::load_image_folder(const gd::String& path, const gd:
     std::vector<float> row;
     for (size_t k = 0; k < classes.size(); ++k) {
         class_names.push_back(gd::String(classes[k]));
-        for (const std::string& name : sorted_names(gd::DirAccess::get_files_at(gd::String(base + classes[k])))) {
+        for (const std::string& name : folder_files(base + classes[k])) {
             const size_t dot = name.rfind('.');
             const std::string ext = dot == std::string::npos ? "" : lower(name.substr(dot + 1));
             if (std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) continue;
             const std::string rel = classes[k] + "/" + name;
-            gd::Ref<gd::Image> img = gd::Image::load_from_file(gd::String(base + rel));
-            if (img && img->is_compressed() && img->decompress() != gd::OK) img = gd::Ref<gd::Image>();
-            if (!img || img->is_empty()) {
-                push_warning(where, str("skipped \"", base + rel, "\": Godot could not read it as an image"));
+            std::string why;
+            gd::Ref<gd::Image> img = read_rgba8(base + rel, &why);
+            if (!img) {
+                push_warning(where, str("skipped \"", base + rel, "\": ", why));
                 skipped.push_back(gd::String(rel));
                 continue;
             }
-            img->convert(gd::Image::FORMAT_RGBA8);
             const int64_t w = img->get_width(), h = img->get_height();
             if (width == 0) {
                 width = w;
@@ -140,7 +141,7 @@ gd::Dictionary LearnKitData::load_image_folder(const gd::String& path, const gd:
                 return {};
             }
             const gd::PackedByteArray px = img->get_data();
-            if (px.size() != w * h * 4) {
+            if (px.size() < w * h * 4) {  // more when the import made mipmaps: they follow the first level
                 push_warning(where, str("skipped \"", base + rel, "\": unexpected pixel data"));
                 skipped.push_back(gd::String(rel));
                 continue;
