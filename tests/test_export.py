@@ -260,3 +260,47 @@ def test_a_debug_run_loads_learnkit_when_only_the_debug_library_was_built(tmp_pa
     rc, output = _godot(["--headless", "-s", "res://make_brain.gd"], project)
     assert rc == 0 and "ERROR" not in output, output[-3000:]
     assert json.loads((project / "expected.json").read_text())["errors"] == [0, 0, 0, 0]
+
+
+RELEASE_GPU_CHECK = """extends SceneTree
+## The release library's GPU backend: it carries no GLSL, so every kernel comes from its build-time SPIR-V.
+
+func _init() -> void:
+	var x := [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+	var y := [[0.0, 1.0], [1.0, 0.0]]
+	var out := {}
+	for device in ["cpu", "gpu"]:
+		# The same seed: the same initial parameters on both devices.
+		var copy := LearnKit.sequential([LearnKit.dense(3, 16, "gelu"), LearnKit.dense(16, 2, "softmax")], "kaiming", 5)
+		copy.device = device
+		var trainer := LearnKit.trainer(copy, {"loss": "cce", "optimizer": "adam", "epochs": 3, "batch_size": 2})
+		var history := trainer.fit(x, y)
+		out[device] = {"loss": Array(history.loss) if history != null else [], "y": copy.predict(x).map(func(r: PackedFloat32Array) -> Array: return Array(r)),
+				"backend": LearnKit.get_device_info().last_backend}
+	out["glsl"] = LearnKit.get_device_info().gpu_pipelines.from_glsl
+	print("LK_RELEASE_GPU ", JSON.stringify(out))
+	quit(0)
+"""
+
+
+def test_the_release_library_runs_the_gpu_backend_from_spirv_alone(tmp_path: Path) -> None:
+    """A release build leaves the kernels' GLSL out (templates/cpu/kernels.cpp.j2): its GPU backend must build every
+    kernel from SPIR-V. Exported games run headless here, so the release library is loaded into the editor binary
+    instead, through a .gdextension that names it for the debug feature."""
+    _build_release_library()
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(ADDON, project / "addons" / "learnkit")
+    ext = project / "addons" / "learnkit" / "learnkit.gdextension"
+    ext.write_text(ext.read_text().replace(_library("debug"), _library("release")))
+    assert f'linux.debug.x86_64 = "res://addons/learnkit/bin/{_library("release")}"' in ext.read_text()
+    (project / "project.godot").write_text('config_version=5\n\n[application]\n\nconfig/name="ReleaseGpuCheck"\n')
+    (project / "check.gd").write_text(RELEASE_GPU_CHECK)
+    rc, output = _godot(["-s", "res://check.gd"], project)
+    got = _printed(output, "LK_RELEASE_GPU")
+    assert rc == 0 and got is not None, output[-3000:]
+    assert got["cpu"]["backend"] == "cpu" and got["gpu"]["backend"] == "gpu" and got["glsl"] == 0, got
+    np.testing.assert_allclose(got["gpu"]["loss"], got["cpu"]["loss"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got["gpu"]["y"], got["cpu"]["y"], rtol=1e-4, atol=1e-5)
+    assert len(got["cpu"]["loss"]) == 3
+    assert not [line for line in output.splitlines() if "ERROR" in line], output[-3000:]
