@@ -33,7 +33,8 @@ public:
     ExtRef<LKLayer> activation(const gd::String& name, double alpha);
     // Custom activations at run time (api/custom_activation.cpp).
     int64_t register_activation(const gd::String& name, const gd::String& forward, const gd::String& derivative,
-                                const gd::Dictionary& params);
+                                const gd::Dictionary& params, bool replace);
+    int64_t unregister_activation(const gd::Variant& name);
     gd::Array get_custom_activations();
     ExtRef<LKLayer> dropout(double p);
     ExtRef<LKLayer> batch_norm(double eps, double momentum, bool affine);
