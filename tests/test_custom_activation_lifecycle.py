@@ -97,8 +97,10 @@ def _check(snap: dict, version: str, backend: str, what: str) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_replace_keeps_existing_networks_on_their_definition(backend: str) -> None:
     r1 = ok(RESULTS[backend]["life_register"])
-    assert r1["first"] == 0 and r1["again"] == ERR_INVALID_PARAMETER
-    assert any(f'"{NAME}" is already registered (pass replace = true' in e for e in r1["errors"]), r1["errors"]
+    assert r1["first"] == 0 and r1["again"] == ERR_INVALID_PARAMETER and r1["bad_replace"] == ERR_INVALID_PARAMETER
+    assert len(r1["errors"]) == 2, r1["errors"]
+    assert f'"{NAME}" is already registered (pass replace = true' in r1["errors"][0], r1["errors"]
+    assert f'forward of "{NAME}": ' in r1["errors"][1], r1["errors"]
     assert r1["info"]["version"] == 1 and r1["info"]["forward"] == V1["forward"]
     _check(r1["old"], "v1", backend, "built with v1")
 

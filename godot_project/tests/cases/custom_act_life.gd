@@ -52,12 +52,15 @@ static func _register(spec: Dictionary, replace: bool) -> int:
 			spec.get("params", {}), replace)
 
 
-## Version 1 registered; a network built with it; registering the name again without replace is refused.
+## Version 1 registered; a network built with it; registering the name again without replace is refused, and
+## so is a bad replacement.
 static func register(c: Dictionary) -> Dictionary:
 	var out := {"first": _register(c.v1, false)}
 	_nets["old"] = _net(c.v1.name, c)
 	out["old"] = _snapshot(_nets["old"], c)
 	out["again"] = _register(c.v2, false)
+	# A replacement that does not compile changes nothing.
+	out["bad_replace"] = LearnKit.register_activation(str(c.v1.name), "x *", "1.0", {}, true)
 	out["info"] = _info(c.v1.name)
 	out["pipelines"] = LearnKit.get_device_info().gpu_pipelines
 	return out
