@@ -10,7 +10,9 @@
     built-in, alias, not a String) return an Error with a message naming them; the name can be registered again;
   - warm_up("gpu") builds the pipelines of the custom activations registered at its call: a fit, predict and
     compute_gradients afterwards build none on demand (get_device_info().gpu_pipelines), and the numbers match
-    NumPy and the CPU backend; a replacement's new kernels are built on demand.
+    NumPy and the CPU backend; a replacement's new kernels are built on demand;
+  - four threads replacing, using and unregistering one name while a network built before predicts: every
+    prediction comes from one whole definition.
 """
 from __future__ import annotations
 
@@ -58,6 +60,7 @@ def _cases(backend: str) -> list[dict]:
               "path": f"user://custom_act_life_{backend}.json"}
     cases = [{"id": f"life_{k}", "kind": f"custom_act_life.{k}", **common}
              for k in ("register", "replace", "unregister", "errors", "reregister")]
+    cases.append({"id": "threads", "kind": "custom_act_life.threads", "iterations": 150})
     if backend == "gpu":
         cases.append({"id": "warm", "kind": "custom_act_life.warm", "register": WARM, "act": "cw_gauss",
                       "replacement": WARM_REPLACEMENT, "x": enc(X), "t": enc(T), "seed": 5})
@@ -155,6 +158,13 @@ def test_a_name_can_be_registered_again_after_unregister(backend: str) -> None:
     assert r["info"]["version"] == 3 and r["info"]["forward"] == V3["forward"]
     _check(r["third"], "v3", backend, "built after registering again")
     _check(r["old"], "v1", backend, "v1 network at the end")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_replacing_and_unregistering_while_other_threads_compute(backend: str) -> None:
+    r = ok(RESULTS[backend]["threads"])
+    assert r["checked"] > 150, r  # networks built between another thread's unregister and register are refused
+    assert r["wrong"] == 0 and r["old_wrong"] == 0, r
 
 
 def test_warm_up_builds_the_registered_custom_pipelines() -> None:

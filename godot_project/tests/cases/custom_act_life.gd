@@ -155,3 +155,47 @@ static func warm(c: Dictionary) -> Dictionary:
 	out["replaced_net"] = _snapshot(after, c)
 	out["after_replace"] = LearnKit.get_device_info().gpu_pipelines
 	return out
+
+
+## Four threads replace, use and unregister one name at once while a network built before keeps predicting:
+## every prediction must come from one whole definition (x * m for one m of the registered ones), the old
+## network's always from its own. Returns the counts of checked and of mixed or wrong predictions.
+static func threads(c: Dictionary) -> Dictionary:
+	var device := str(c.get("device", "auto"))
+	var row := PackedFloat32Array([1.0, 2.0, 3.0])
+	if LearnKit.register_activation("cl_race", "x * 10.0", "10.0", {}, true) != OK:
+		return {"error": "could not register cl_race"}
+	var old := LearnKit.network(3)
+	if old.add_op("activation", {"activation": "cl_race"}, [0]) < 0 or old.initialize() != OK:
+		return {"error": "could not build the first cl_race network"}
+	old.device = device
+	var workers: Array[Thread] = []
+	for k in 4:
+		var t := Thread.new()
+		t.start(func() -> Array:
+			var checked := 0
+			var wrong := 0
+			var old_wrong := 0
+			for i in int(c.iterations):
+				LearnKit.register_activation("cl_race", "x * %d.0" % (k + 1), "%d.0" % (k + 1), {}, true)
+				var net := LearnKit.network(3)
+				if net.add_op("activation", {"activation": "cl_race"}, [0]) >= 0 and net.initialize() == OK:
+					net.device = device
+					var y := PackedFloat32Array(net.predict([row])[0])
+					var m := y[0]
+					checked += 1
+					if not (m in [1.0, 2.0, 3.0, 4.0] and y[1] == 2.0 * m and y[2] == 3.0 * m):
+						wrong += 1
+				if PackedFloat32Array(old.predict([row])[0]) != PackedFloat32Array([10.0, 20.0, 30.0]):
+					old_wrong += 1
+				if i % 5 == 4:
+					LearnKit.unregister_activation("cl_race")
+			return [checked, wrong, old_wrong])
+		workers.append(t)
+	var out := {"checked": 0, "wrong": 0, "old_wrong": 0}
+	for t in workers:
+		var r: Array = t.wait_to_finish()
+		out.checked += r[0]
+		out.wrong += r[1]
+		out.old_wrong += r[2]
+	return out
