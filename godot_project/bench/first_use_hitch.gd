@@ -4,7 +4,9 @@
 ## frame, as a game would. One process measures one mode, because "first use" happens once per process:
 ##   tools/godot -s res://bench/first_use_hitch.gd -- --mode cold      # no warm-up: the first call builds it all
 ##   tools/godot -s res://bench/first_use_hitch.gd -- --mode warm_up   # LearnKit.warm_up() first, then the calls
-## Options: --kernels common|all (what warm_up builds), --frames N (frames watched after each call, 20).
+## Options: --kernels common|all (what warm_up builds), --frames N (frames watched after each call, 20),
+## --custom (the hidden layers use a custom activation, a silu registered first: its kernels are compiled from
+## GLSL at run time, by the first fit or by warm_up).
 ## Prints one line "LEARNKIT_FIRST_USE {json}" (times in ms): idle_worst_frame, warm_up {call, until_done,
 ## worst_frame, frames}, and for first_predict, first_fit, warm_predict, warm_fit: {call, worst_frame}
 ## (worst_frame: the slowest frame from the call's frame to `frames` frames later, the call's own included);
@@ -24,6 +26,10 @@ func _init() -> void:
 	var mode := _arg(args, "--mode", "cold")
 	var kernels := _arg(args, "--kernels", "common")
 	var watch := int(_arg(args, "--frames", "20"))
+	if "--custom" in args and LearnKit.register_activation("custom_silu", "x * lk_sigmoid(x)",
+			"lk_sigmoid(x) * (1.0 + x * (1.0 - lk_sigmoid(x)))") != OK:
+		quit(2)
+		return
 	if mode != "cold" and mode != "warm_up":
 		push_error("first_use_hitch: --mode %s: expected cold or warm_up" % mode)
 		quit(2)
@@ -40,7 +46,8 @@ func _on_frame() -> void:
 
 
 func _run(mode: String, kernels: String, watch: int) -> void:
-	var result := {"mode": mode, "kernels": kernels, "rows": ROWS}
+	var hidden := "custom_silu" if "--custom" in OS.get_cmdline_user_args() else "relu"
+	var result := {"mode": mode, "kernels": kernels, "rows": ROWS, "hidden": hidden}
 	result["idle_worst_frame"] = await _worst_of_next(30)
 
 	if mode == "warm_up":
@@ -71,7 +78,7 @@ func _run(mode: String, kernels: String, watch: int) -> void:
 			s += x[r * WIDTH + c]
 		y[r * 2 + (1 if s > 0.0 else 0)] = 1.0
 	# The issue's example: 8-32-32-2, as one network shared by a crowd of NPCs.
-	var net := LearnKit.sequential([LearnKit.dense(WIDTH, 32, "relu"), LearnKit.dense(32, 32, "relu"),
+	var net := LearnKit.sequential([LearnKit.dense(WIDTH, 32, hidden), LearnKit.dense(32, 32, hidden),
 			LearnKit.dense(32, 2, "softmax")], "kaiming", 7)
 	net.device = "gpu"
 	var trainer := LearnKit.trainer(net, {"loss": "cce", "optimizer": "adam", "epochs": 2, "batch_size": 32,
