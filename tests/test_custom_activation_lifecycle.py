@@ -5,8 +5,8 @@
     keeps computing (forward and gradients) with the definition it was built with, a network built afterwards
     gets the new one; without replace the name is refused. Each is checked against NumPy, on both backends, in
     one process: a GPU pipeline cache keyed on the name would give one network the other's numbers;
-  - unregister_activation(name): layer descriptions, sequential() and loading a model that name it fail with
-    an error naming it; networks built before still predict, compute gradients and train; bad names (unknown,
+  - unregister_activation(name): layer descriptions, sequential(), loading and duplicate() of a model that name
+    it fail with an error naming it (duplicate() resolves the name anew: the current definition); networks built before still predict, compute gradients and train; bad names (unknown,
     built-in, alias, not a String) return an Error with a message naming them; the name can be registered again;
   - warm_up("gpu") builds the pipelines of the custom activations registered at its call: a fit, predict and
     compute_gradients afterwards build none on demand (get_device_info().gpu_pipelines), and the numbers match
@@ -108,7 +108,9 @@ def test_replace_keeps_existing_networks_on_their_definition(backend: str) -> No
     _check(r1["old"], "v1", backend, "built with v1")
 
     r2 = ok(RESULTS[backend]["life_replace"])
-    assert r2["returned"] == 0 and r2["export"] == 0 and not r2["errors"], r2["errors"]
+    assert r2["returned"] == 0 and r2["export"] == 0 and r2["duplicate_empty"]
+    assert len(r2["errors"]) == 1 and 'LKNetwork.model: ' in r2["errors"][0], r2["errors"]
+    assert 'unknown setting "a"' in r2["errors"][0], r2["errors"]  # v2 has no parameter a: duplicate() resolved anew
     assert r2["info"]["version"] == 2 and r2["info"]["forward"] == V2["forward"] and r2["info"]["params"] == {}
     _check(r2["old"], "v1", backend, "built with v1, after the replacement")
     _check(r2["new"], "v2", backend, "built after the replacement")
@@ -125,11 +127,12 @@ def test_replace_keeps_existing_networks_on_their_definition(backend: str) -> No
 def test_unregistered_names_are_refused_and_existing_networks_keep_working(backend: str) -> None:
     r = ok(RESULTS[backend]["life_unregister"])
     assert r["returned"] == 0 and r["info"] == {}
-    refused = ("dense", "activation", "layer", "sequential", "import")
-    assert all(r[f"{k}_refused"] for k in refused), {k: r[f"{k}_refused"] for k in refused}
+    refused = ("dense", "activation", "layer", "sequential", "import", "duplicate")
+    assert all(r[f"{k}_refused"] for k in refused[:-1]) and r["duplicate_empty"], r
     # One error per refusal, each naming the activation and the call.
     assert len(r["errors"]) == len(refused), r["errors"]
-    for call, error in zip(("dense", "activation", "layer", "sequential", "serialize.import"), r["errors"], strict=True):
+    calls = ("dense", "activation", "layer", "sequential", "serialize.import", "LKNetwork.model")
+    for call, error in zip(calls, r["errors"], strict=True):
         assert f"LearnKit.{call}:" in error and f'unknown activation "{NAME}"' in error, error
     _check(r["old"], "v1", backend, "v1 network after unregister")
     _check(r["new"], "v2", backend, "v2 network after unregister")
@@ -158,6 +161,7 @@ def test_a_name_can_be_registered_again_after_unregister(backend: str) -> None:
     assert r["info"]["version"] == 3 and r["info"]["forward"] == V3["forward"]
     _check(r["third"], "v3", backend, "built after registering again")
     _check(r["old"], "v1", backend, "v1 network at the end")
+    _check(r["duplicate"], "v3", backend, "duplicate() of the v2 network")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -73,11 +73,15 @@ static func replace(c: Dictionary) -> Dictionary:
 	_nets["new"] = _net(c.v2.name, c)
 	out["old"] = _snapshot(_nets.get("old"), c)
 	out["new"] = _snapshot(_nets["new"], c)
+	# duplicate() rebuilds from the saved model, where the name now means version 2, which has no parameter
+	# "a": refused, with an empty copy.
+	var copy := (_nets.get("old") as LKNetwork).duplicate() as LKNetwork
+	out["duplicate_empty"] = copy != null and copy.get_ops().is_empty()
 	out["pipelines"] = LearnKit.get_device_info().gpu_pipelines
 	return out
 
 
-## Unregistered: new networks, layer descriptions and loads naming it fail; both networks still predict,
+## Unregistered: new networks, layer descriptions, loads and duplicates naming it fail; both networks still predict,
 ## compute gradients and train.
 static func unregister(c: Dictionary) -> Dictionary:
 	var name := str(c.v2.name)
@@ -88,6 +92,8 @@ static func unregister(c: Dictionary) -> Dictionary:
 	out["layer_refused"] = LearnKit.layer("activation", {"activation": name}) == null
 	out["sequential_refused"] = described != null and LearnKit.sequential([described, LearnKit.dense(4, 2)]) == null
 	out["import_refused"] = LearnKit.serialize.import(str(c.path)) == null
+	var copy := (_nets.get("old") as LKNetwork).duplicate() as LKNetwork  # refused too: an empty copy
+	out["duplicate_empty"] = copy != null and copy.get_ops().is_empty()
 	out["old"] = _snapshot(_nets.get("old"), c)
 	out["new"] = _snapshot(_nets.get("new"), c)
 	var trainer := Util.trainer(_nets.get("new"), {"loss": "mse", "epochs": 5, "batch_size": 2,
@@ -116,6 +122,8 @@ static func reregister(c: Dictionary) -> Dictionary:
 	var out := {"returned": _register(c.v3, false), "info": _info(c.v3.name)}
 	_nets["third"] = _net(c.v3.name, c)
 	out["third"] = _snapshot(_nets["third"], c)
+	# duplicate() of the version-2 network resolves the name anew: version 3.
+	out["duplicate"] = _snapshot(_nets.get("new").duplicate() if _nets.has("new") else null, c)
 	out["old"] = _snapshot(_nets.get("old"), c)
 	return out
 
