@@ -37,9 +37,9 @@ int64_t current_index(const std::string& name) {
 std::string builtin_clash(const std::string& name) {
     Activation builtin;
     if (!activation_from_name(name, &builtin)) return "";
+    const std::string canonical = activation_info(builtin).name;
     return "name " + quoted(name) + " is a built-in activation" +
-           (name == activation_info(builtin).name ? std::string()
-                                                  : std::string(" (an alias of ") + activation_info(builtin).name + ")");
+           (name == canonical ? std::string() : " (an alias of " + canonical + ")");
 }
 
 bool snake_case(const std::string& s) {
