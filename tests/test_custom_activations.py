@@ -367,14 +367,18 @@ def test_registration_is_thread_safe(backend: str) -> None:
 
 
 def test_the_readme_example_runs_as_written() -> None:
-    """The GDScript block of the README's "Custom activations at run time" section, run as written."""
+    """The GDScript blocks of the README's "Custom activations at run time" section, run as written, in order
+    (the second replaces and unregisters what the first registered: its network must not change)."""
     text = (ROOT / "README.md").read_text()
     section = text[text.index("## Custom activations at run time"):]
     section = section[:section.index("\n## ", 1)]
     blocks = re.findall(r"```gdscript\n(.*?)```", section, re.DOTALL)
-    assert len(blocks) == 1
+    assert len(blocks) == 2
+    probe = "\tvar {0} := net.predict([PackedFloat32Array([0.5, -0.5])])\n"
     script = ("extends SceneTree\n\nfunc _init() -> void:\n" + textwrap.indent(blocks[0], "\t")
-              + "\tprint(\"README_RESULT \", JSON.stringify({\"ops\": net.get_ops(), "
+              + probe.format("y_before") + textwrap.indent(blocks[1], "\t") + probe.format("y_after")
+              + "\tprint(\"README_RESULT \", JSON.stringify({\"ops\": net.get_ops(), \"err\": err, "
+              "\"y_before\": y_before, \"y_after\": y_after, "
               "\"custom\": LearnKit.get_custom_activations()}))\n\tquit(0)\n")
     generated = ROOT / "godot_project" / "tests" / "generated"
     generated.mkdir(exist_ok=True)
@@ -388,4 +392,7 @@ def test_the_readme_example_runs_as_written() -> None:
     assert acts == [{"activation": "scaled_tanh", "a": pytest.approx(1.7159), "b": pytest.approx(0.6667)},
                     {"activation": "scaled_tanh", "a": 1.0, "b": pytest.approx(0.6667)},
                     {"activation": "my_swish"}]
-    assert [c["name"] for c in result["custom"]] == ["scaled_tanh", "my_swish"]
+    # After the second block: my_swish replaced (version 2), scaled_tanh unregistered, the network unchanged.
+    assert [(c["name"], c["version"]) for c in result["custom"]] == [("my_swish", 2)]
+    assert result["err"] == 0 and "\n2\n" in output, output[-3000:]
+    assert result["y_after"] == result["y_before"]

@@ -90,7 +90,7 @@ def flat_params(fit: dict) -> np.ndarray:
 def test_kernels_come_from_build_time_spirv() -> None:
     cold = run("cold")
     assert cold["fit"]["backend"] == "gpu"
-    assert cold["before"] == {"from_spirv": 0, "from_glsl": 0, "warmed": 0, "on_demand": 0, "ms": 0.0,
+    assert cold["before"] == {"from_spirv": 0, "from_glsl": 0, "warmed": 0, "on_demand": 0, "custom": 0, "ms": 0.0,
                              "kernels": cold["after_all"]["kernels"]}
     after = cold["after_fit"]
     assert after["from_glsl"] == 0, after

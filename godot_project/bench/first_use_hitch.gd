@@ -7,7 +7,9 @@
 ##   tools/godot -s res://bench/first_use_hitch.gd -- --mode startup   # with the project setting
 ##       learnkit/gpu/prepare_at_startup = "common" (e.g. from an override.cfg next to project.godot): the device
 ##       was created before the first frame; the frames while its pipelines build are "startup_warm_up"
-## Options: --kernels common|all (what warm_up builds), --frames N (frames watched after each call, 20).
+## Options: --kernels common|all (what warm_up builds), --frames N (frames watched after each call, 20),
+## --custom (the hidden layers use a custom activation, a silu registered first: its kernels are compiled from
+## GLSL at run time, by the first fit or by warm_up).
 ## Prints one line "LEARNKIT_FIRST_USE {json}" (times in ms): idle_worst_frame, warm_up {call, until_done,
 ## worst_frame, frames} (startup mode: startup_warm_up {device_ms, worst_frame, frames}), and for first_predict, first_fit, warm_predict, warm_fit: {call, worst_frame}
 ## (worst_frame: the slowest frame from the call's frame to `frames` frames later, the call's own included);
@@ -28,6 +30,10 @@ func _init() -> void:
 	var mode := _arg(args, "--mode", "cold")
 	var kernels := _arg(args, "--kernels", "common")
 	var watch := int(_arg(args, "--frames", "20"))
+	if "--custom" in args and LearnKit.register_activation("custom_silu", "x * lk_sigmoid(x)",
+			"lk_sigmoid(x) * (1.0 + x * (1.0 - lk_sigmoid(x)))") != OK:
+		quit(2)
+		return
 	if mode not in ["cold", "warm_up", "startup"]:
 		push_error("first_use_hitch: --mode %s: expected cold, warm_up or startup" % mode)
 		quit(2)
@@ -44,7 +50,8 @@ func _on_frame() -> void:
 
 
 func _run(mode: String, kernels: String, watch: int) -> void:
-	var result := {"mode": mode, "kernels": kernels, "rows": ROWS}
+	var hidden := "custom_silu" if "--custom" in OS.get_cmdline_user_args() else "relu"
+	var result := {"mode": mode, "kernels": kernels, "rows": ROWS, "hidden": hidden}
 	if mode == "startup":
 		# Read before anything asks for the GPU (get_device_info() would create the device).
 		var prepared: String = LearnKit.get_device_info().gpu_prepared_at_startup
@@ -89,7 +96,7 @@ func _run(mode: String, kernels: String, watch: int) -> void:
 			s += x[r * WIDTH + c]
 		y[r * 2 + (1 if s > 0.0 else 0)] = 1.0
 	# The issue's example: 8-32-32-2, as one network shared by a crowd of NPCs.
-	var net := LearnKit.sequential([LearnKit.dense(WIDTH, 32, "relu"), LearnKit.dense(32, 32, "relu"),
+	var net := LearnKit.sequential([LearnKit.dense(WIDTH, 32, hidden), LearnKit.dense(32, 32, hidden),
 			LearnKit.dense(32, 2, "softmax")], "kaiming", 7)
 	net.device = "gpu"
 	var trainer := LearnKit.trainer(net, {"loss": "cce", "optimizer": "adam", "epochs": 2, "batch_size": 32,

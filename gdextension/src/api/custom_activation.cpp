@@ -1,5 +1,5 @@
-// LearnKit.register_activation and get_custom_activations: argument conversion and errors; the checking,
-// compiling and the registry are core/custom_activation.cpp's.
+// LearnKit.register_activation, unregister_activation and get_custom_activations: argument conversion and
+// errors; the checking, compiling and the (versioned) registry are core/custom_activation.cpp's.
 #include "api/custom_activation.hpp"
 
 #include <utility>
@@ -20,7 +20,7 @@ std::string custom_names_hint() {
 }
 
 int64_t LearnKit::register_activation(const gd::String& name, const gd::String& forward, const gd::String& derivative,
-                                      const gd::Dictionary& params) {
+                                      const gd::Dictionary& params, bool replace) {
     std::vector<std::pair<std::string, double>> p;
     gd::Array keys = params.keys();
     for (int64_t i = 0; i < keys.size(); ++i) {
@@ -39,10 +39,27 @@ int64_t LearnKit::register_activation(const gd::String& name, const gd::String& 
         }
         p.emplace_back(key.as_string().utf8(), v.as_double());
     }
-    const std::string err = register_custom_activation(name.utf8(), forward.utf8(), derivative.utf8(), p);
+    const std::string err = register_custom_activation(name.utf8(), forward.utf8(), derivative.utf8(), p, replace);
     if (!err.empty()) {
         push_error("register_activation", err);
         return gd::ERR_INVALID_PARAMETER;
+    }
+    return gd::OK;
+}
+
+int64_t LearnKit::unregister_activation(const gd::Variant& name) {
+    // A Variant, so that a wrong type is this function's clear error rather than a script error at the call.
+    const GDExtensionVariantType type = name.get_type();
+    if (type != GDEXTENSION_VARIANT_TYPE_STRING && type != GDEXTENSION_VARIANT_TYPE_STRING_NAME) {
+        push_error("unregister_activation", str("name is ", name.describe(),
+                                                ": expected a String (a custom activation's name)"));
+        return gd::ERR_INVALID_PARAMETER;
+    }
+    const std::string n = name.as_string().utf8();
+    if (const std::string err = unregister_custom_activation(n); !err.empty()) {
+        push_error("unregister_activation", err);
+        Activation builtin;  // a built-in name is a wrong argument; a custom one not registered does not exist
+        return activation_from_name(n, &builtin) ? gd::ERR_INVALID_PARAMETER : gd::ERR_DOES_NOT_EXIST;
     }
     return gd::OK;
 }
@@ -51,6 +68,7 @@ gd::Array LearnKit::get_custom_activations() {
     gd::Array out;
     for (const std::string& n : custom_activation_names()) {
         const CustomActivation* a = find_custom_activation(n);
+        if (!a) continue;  // unregistered by another thread since the names were read
         gd::Dictionary d, params;
         for (size_t k = 0; k < a->param_names.size(); ++k) {
             params[gd::Variant(a->param_names[k])] = gd::Variant(double(a->defaults.p[k]));
@@ -59,6 +77,7 @@ gd::Array LearnKit::get_custom_activations() {
         d[gd::Variant("forward")] = gd::Variant(a->forward);
         d[gd::Variant("derivative")] = gd::Variant(a->derivative);
         d[gd::Variant("params")] = gd::Variant(params);
+        d[gd::Variant("version")] = gd::Variant(int64_t(a->version));
         out.push_back(gd::Variant(d));
     }
     return out;

@@ -7,6 +7,7 @@
 #include "api/convert.hpp"
 #include "core/custom_activation.hpp"
 #include "core/f32.hpp"
+#include "core/init_attrs.hpp"
 #include "core/metrics.hpp"
 #include "core/op_registry.hpp"
 #include "core/validate.hpp"
@@ -41,6 +42,7 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
     }
     Attrs a;
     a.set("units", double(d.out)).set("inputs", double(d.in));
+    if (d.init) init_to_attrs(*d.init, &a);
     if (!add_op(m, "dense", a, {in}, out, err)) return false;
     if (d.act == Activation::IDENTITY) return true;
     Attrs act;
@@ -55,6 +57,7 @@ bool add_dense(Model* m, const DenseDesc& d, TensorId in, TensorId* out, std::st
 bool add_custom_dense(Model* m, const LKDense& d, TensorId in, TensorId* out, std::string* err) {
     Attrs a;
     a.set("units", double(d.outputs)).set("inputs", double(d.inputs));
+    if (d.own_init) init_to_attrs(d.init, &a);
     if (!add_op(m, "dense", a, {in}, out, err)) return false;
     Attrs act;
     act.set("activation", d.custom);
@@ -72,7 +75,8 @@ bool add_layer(Model* m, const gd::Variant& v, const std::string& path, TensorId
     if (d) {
         if (*first_width == 0) *first_width = uint32_t(d->inputs);
         if (!d->custom.empty()) return add_custom_dense(m, *d.get(), *cur, cur, err);
-        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, to_f32(d->alpha_value)}, *cur, cur,
+        return add_dense(m, {uint32_t(d->inputs), uint32_t(d->outputs), d->act, to_f32(d->alpha_value),
+                             d->own_init ? &d->init : nullptr}, *cur, cur,
                          err);
     }
     ExtRef<LKLayer> l = ExtRef<LKLayer>::from_variant(v);

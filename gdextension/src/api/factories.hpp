@@ -9,6 +9,7 @@ struct DenseDesc {
     uint32_t in = 0, out = 0;
     Activation act = Activation::IDENTITY;
     float alpha = NAN;  // NAN: the activation's default
+    const InitSpec* init = nullptr;  // the layer's own initializer (dense settings "init", "init_<param>"), or none
 };
 
 // Builds, validates and initialises a network; null after push_error on bad sizes.

@@ -47,7 +47,8 @@ gd::Dictionary LearnKit::get_device_info() {
     return d;
 }
 
-ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha) {
+ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha,
+                                const gd::Variant& init) {
     Activation act = Activation::IDENTITY;
     const CustomActivation* custom = nullptr;
     if (!activation_from_name(activation.utf8(), &act) && !(custom = find_custom_activation(activation.utf8()))) {
@@ -71,7 +72,16 @@ ExtRef<LKDense> LearnKit::dense(int64_t inputs, int64_t outputs, const gd::Strin
         push_error("dense", rule);
         return {};
     }
+    // init null (the default): the network's initializer (sequential()'s, initialize()'s).
+    InitSpec own;
+    const bool own_init = init.get_type() != GDEXTENSION_VARIANT_TYPE_NIL;
+    if (std::string e = own_init ? init_from_variant(init, &own) : std::string(); !e.empty()) {
+        push_error("dense", e);
+        return {};
+    }
     ExtRef<LKDense> d = ExtRef<LKDense>::create();
+    d->own_init = own_init;
+    d->init = own;
     d->inputs = inputs;
     d->outputs = outputs;
     d->act = act;

@@ -27,14 +27,16 @@ public:
     // GPU warm-up (api/warm_up_api.cpp, gpu/warm_up.hpp).
     ExtRef<LKWarmUp> warm_up(const gd::String& device, const gd::String& kernels);
     gd::String get_warm_up_status();
-    ExtRef<LKDense> dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha);
+    ExtRef<LKDense> dense(int64_t inputs, int64_t outputs, const gd::String& activation, double alpha,
+                          const gd::Variant& init);
     ExtRef<LKNetwork> sequential(const gd::Array& layers, const gd::Variant& init, int64_t seed);
     ExtRef<LKNetwork> network(int64_t input_size);
     ExtRef<LKLayer> layer(const gd::String& type, const gd::Dictionary& settings);
     ExtRef<LKLayer> activation(const gd::String& name, double alpha);
     // Custom activations at run time (api/custom_activation.cpp).
     int64_t register_activation(const gd::String& name, const gd::String& forward, const gd::String& derivative,
-                                const gd::Dictionary& params);
+                                const gd::Dictionary& params, bool replace);
+    int64_t unregister_activation(const gd::Variant& name);
     gd::Array get_custom_activations();
     ExtRef<LKLayer> dropout(double p);
     ExtRef<LKLayer> batch_norm(double eps, double momentum, bool affine);

@@ -18,6 +18,8 @@ public:
     Activation act = Activation::IDENTITY;
     double alpha_value = NAN;  // NAN: the activation's default
     std::string custom;        // a custom activation's name (core/custom_activation.hpp); act is then IDENTITY
+    bool own_init = false;     // LearnKit.dense()'s init: this layer's initializer, whatever the network's
+    InitSpec init;
 
     int64_t get_inputs() const { return inputs; }
     int64_t get_outputs() const { return outputs; }

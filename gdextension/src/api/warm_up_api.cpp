@@ -87,6 +87,7 @@ gd::Dictionary gpu_pipeline_info() {
     d[gd::Variant("from_glsl")] = gd::Variant(int64_t(s.shaders_from_glsl));
     d[gd::Variant("warmed")] = gd::Variant(int64_t(s.pipelines_warmed));
     d[gd::Variant("on_demand")] = gd::Variant(int64_t(s.pipelines_on_demand));
+    d[gd::Variant("custom")] = gd::Variant(int64_t(s.custom_pipelines));  // of warmed + on_demand
     d[gd::Variant("ms")] = gd::Variant(s.pipeline_ms);
     d[gd::Variant("kernels")] = gd::Variant(int64_t(KERNEL_COUNT));  // built-in kernels in this library
     return d;

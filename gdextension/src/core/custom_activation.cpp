@@ -11,11 +11,35 @@
 namespace lk {
 namespace {
 
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
 std::mutex g_mutex;
-// Never shrinks, entries never change: pointers handed out stay valid for the life of the process.
+// Every definition ever registered, by id. Never shrinks, entries never change: pointers and kernel ids handed
+// out stay valid for the life of the process, after a replacement or an unregistration too.
 std::vector<std::unique_ptr<CustomActivation>>& registry() {
     static std::vector<std::unique_ptr<CustomActivation>> r;
     return r;
+}
+// The registered names' current definitions (ids into registry()), in registration order.
+std::vector<uint32_t>& current() {
+    static std::vector<uint32_t> c;
+    return c;
+}
+
+// Index into current() of a name, or -1. Under g_mutex.
+int64_t current_index(const std::string& name) {
+    for (size_t i = 0; i < current().size(); ++i) {
+        if (registry()[current()[i]]->name == name) return int64_t(i);
+    }
+    return -1;
+}
+
+std::string builtin_clash(const std::string& name) {
+    Activation builtin;
+    if (!activation_from_name(name, &builtin)) return "";
+    const std::string canonical = activation_info(builtin).name;
+    return "name " + quoted(name) + " is a built-in activation" +
+           (name == canonical ? std::string() : " (an alias of " + canonical + ")");
 }
 
 bool snake_case(const std::string& s) {
@@ -33,8 +57,6 @@ bool reserved(const std::string& s) {
     }
     return false;
 }
-
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 void replace_all(std::string* s, const std::string& from, const std::string& to) {
     for (size_t p = s->find(from); p != std::string::npos; p = s->find(from, p + to.size())) {
@@ -65,18 +87,12 @@ const CustomActivation* by_id(uint32_t id) {
 
 std::string register_custom_activation(const std::string& name, const std::string& forward,
                                        const std::string& derivative,
-                                       const std::vector<std::pair<std::string, double>>& params) {
+                                       const std::vector<std::pair<std::string, double>>& params, bool replace) {
     if (!snake_case(name)) {
         return "name " + quoted(name) + ": expected a snake_case name (a-z, 0-9, _; starting with a letter; at most "
                "64 characters)";
     }
-    Activation builtin;
-    if (activation_from_name(name, &builtin)) {
-        return "name " + quoted(name) + " is a built-in activation" +
-               (name == activation_info(builtin).name ? std::string() : std::string(" (an alias of ") +
-                                                                            activation_info(builtin).name + ")") +
-               ": pick another name";
-    }
+    if (std::string clash = builtin_clash(name); !clash.empty()) return clash + ": pick another name";
     auto a = std::make_unique<CustomActivation>();
     a->name = name;
     a->forward = forward;
@@ -109,34 +125,66 @@ std::string register_custom_activation(const std::string& name, const std::strin
         return "derivative of " + quoted(name) + ": " + err;
     }
     std::lock_guard<std::mutex> lock(g_mutex);
-    for (const auto& r : registry()) {
-        if (r->name == name) {
-            return "name " + quoted(name) + " is already registered (custom activations cannot be replaced)";
-        }
+    const int64_t at = current_index(name);
+    if (at >= 0 && !replace) {
+        return "name " + quoted(name) + " is already registered (pass replace = true to replace it, or "
+               "unregister_activation() it first)";
     }
     if (registry().size() >= kMaxCustomActivations) {
-        return "too many custom activations (at most " + std::to_string(kMaxCustomActivations) + ")";
+        return "too many custom activation registrations in this process (at most " +
+               std::to_string(kMaxCustomActivations) + ", replacements included)";
     }
     a->id = uint32_t(registry().size());
+    a->version = 1;  // counts every registration of the name, so (name, version) names one definition
+    for (const auto& r : registry()) a->version += r->name == name ? 1 : 0;
     a->glsl_forward = splice(custom_gen::ACT_FORWARD_GLSL, *a);
     a->glsl_backward = splice(custom_gen::ACT_BACKWARD_GLSL, *a);
+    if (at >= 0) {
+        current()[size_t(at)] = a->id;  // the old definition stays in registry() for the networks that use it
+    } else {
+        current().push_back(a->id);
+    }
     registry().push_back(std::move(a));
+    return "";
+}
+
+std::string unregister_custom_activation(const std::string& name) {
+    if (std::string clash = builtin_clash(name); !clash.empty()) {
+        return clash + ": only custom activations can be unregistered";
+    }
+    std::lock_guard<std::mutex> lock(g_mutex);
+    const int64_t at = current_index(name);
+    if (at < 0) {
+        std::string known;
+        for (uint32_t id : current()) known += (known.empty() ? "" : ", ") + quoted(registry()[id]->name);
+        return "no custom activation named " + quoted(name) + " is registered (registered: " +
+               (known.empty() ? std::string("none") : known) + ")";
+    }
+    current().erase(current().begin() + at);
     return "";
 }
 
 const CustomActivation* find_custom_activation(const std::string& name) {
     std::lock_guard<std::mutex> lock(g_mutex);
-    for (const auto& r : registry()) {
-        if (r->name == name) return r.get();
-    }
-    return nullptr;
+    const int64_t at = current_index(name);
+    return at < 0 ? nullptr : registry()[current()[size_t(at)]].get();
 }
 
 std::vector<std::string> custom_activation_names() {
     std::lock_guard<std::mutex> lock(g_mutex);
     std::vector<std::string> names;
-    for (const auto& r : registry()) names.push_back(r->name);
+    for (uint32_t id : current()) names.push_back(registry()[id]->name);
     return names;
+}
+
+std::vector<Kernel> custom_activation_kernels() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    std::vector<Kernel> kernels;
+    for (uint32_t id : current()) {
+        kernels.push_back(custom_kernel(id, false));
+        kernels.push_back(custom_kernel(id, true));
+    }
+    return kernels;
 }
 
 void run_custom_cpu(const KernelCall& call, float* arena) {
@@ -178,7 +226,8 @@ bool custom_kernel_source(Kernel kernel, std::string* glsl, std::string* name) {
     const CustomActivation* a = by_id(rel / 2);
     if (!a) return false;
     *glsl = rel % 2 ? a->glsl_backward : a->glsl_forward;
-    *name = (rel % 2 ? "act_backward_custom (" : "act_forward_custom (") + a->name + ")";
+    *name = (rel % 2 ? "act_backward_custom (" : "act_forward_custom (") + a->name +
+            (a->version > 1 ? " v" + std::to_string(a->version) : std::string()) + ")";
     return true;
 }
 

@@ -11,8 +11,13 @@
 //   constants are those of the act_forward / act_backward families (slot::act_forward, slot::act_backward).
 // - The planner never fuses them (the op does not report an activation): they run as their own kernels.
 //
-// The registry is process-wide and thread-safe; an entry is never removed or changed, so a plan or pipeline
-// that refers to an id stays valid for the life of the process.
+// Registrations are versioned, immutable definitions: each register_activation() (a new name, or replace = true
+// on a registered one) makes a new entry with its own id, so its kernel ids, the GPU pipelines cached by kernel
+// id and every plan that refers to them never see a different definition. The registry maps each name to its
+// current entry; replacing re-points the name, unregistering drops it. Ops hold the entry they were built with,
+// so existing networks keep computing with it; only a network built (or loaded) afterwards sees the change.
+// Entries are never freed (a few KB each, at most kMaxCustomActivations per process): a plan or pipeline that
+// refers to an id stays valid for the life of the process, whatever thread runs it. Process-wide, thread-safe.
 #pragma once
 #include <memory>
 #include <string>
@@ -25,7 +30,8 @@
 namespace lk {
 
 struct CustomActivation {
-    uint32_t id = 0;
+    uint32_t id = 0;       // index of this definition among every registration of the process
+    uint32_t version = 1;  // 1 for a name's first registration, + 1 at each later one (replaced or re-registered)
     std::string name;
     std::vector<std::string> param_names;  // at most ACT_PARAM_SLOTS, in push-constant slot order
     ActParams defaults;
@@ -44,13 +50,20 @@ inline Kernel custom_kernel(uint32_t id, bool backward) {
 }
 
 // Registers an activation; "" on success, else the message (naming the bad token, name or parameter) and
-// nothing changes. params: name -> default, in slot order.
+// nothing changes. params: name -> default, in slot order. A registered name is refused unless `replace`:
+// then the name points to the new definition (same place in the list, the next version).
 std::string register_custom_activation(const std::string& name, const std::string& forward,
                                        const std::string& derivative,
-                                       const std::vector<std::pair<std::string, double>>& params);
-// nullptr when no custom activation has that name.
+                                       const std::vector<std::pair<std::string, double>>& params,
+                                       bool replace = false);
+// Drops a name from the registry; "" on success, else why (a built-in name, or not registered: the message
+// lists what is). Networks built with it keep their definition.
+std::string unregister_custom_activation(const std::string& name);
+// The current definition of a name; nullptr when no custom activation has that name.
 const CustomActivation* find_custom_activation(const std::string& name);
-std::vector<std::string> custom_activation_names();  // registration order
+std::vector<std::string> custom_activation_names();  // the registered names, in registration order
+// The forward and backward kernels of every registered (current) definition, for the GPU warm-up.
+std::vector<Kernel> custom_activation_kernels();
 
 // The CPU backend's execution of a custom kernel call.
 void run_custom_cpu(const KernelCall& call, float* arena);

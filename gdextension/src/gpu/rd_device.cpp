@@ -145,7 +145,7 @@ void RdDevice::shutdown() {
 }
 
 const RdDevice::Pipeline* RdDevice::pipeline(Kernel kernel, std::string* err, bool warming) {
-    if (is_custom_kernel(kernel)) return custom_pipeline(kernel, err);
+    if (is_custom_kernel(kernel)) return custom_pipeline(kernel, err, warming);
     Pipeline& p = pipelines_[size_t(kernel)];
     const KernelInfo& info = kernel_info(kernel);
     if (p.failed) {
@@ -225,7 +225,7 @@ RdDevice::Stats RdDevice::stats() const {
     return stats_;
 }
 
-const RdDevice::Pipeline* RdDevice::custom_pipeline(Kernel kernel, std::string* err) {
+const RdDevice::Pipeline* RdDevice::custom_pipeline(Kernel kernel, std::string* err, bool warming) {
     Pipeline& p = custom_pipelines_[uint16_t(kernel)];  // a run-time custom activation: GLSL from the registry
     if (p.pipeline.is_valid()) return &p;
     std::string glsl, name = "of a custom activation";
@@ -242,6 +242,9 @@ const RdDevice::Pipeline* RdDevice::custom_pipeline(Kernel kernel, std::string* 
         return nullptr;
     }
     p.failed = false;
+    std::lock_guard<std::mutex> lock(stats_mutex_);  // compile_glsl counted the shader and its time
+    (warming ? stats_.pipelines_warmed : stats_.pipelines_on_demand) += 1;
+    stats_.custom_pipelines += 1;
     return &p;
 }
 

@@ -104,8 +104,9 @@ public:
     // A shader compiled from GLSL source at run time (glslang inside Godot: milliseconds to a second), for
     // kernels that do not exist at build time. Invalid RID and *err on failure; counted in Stats.
     gd::RID compile_glsl(const std::string& name, const std::string& glsl, std::string* err);
-    // The pipeline of a run-time custom activation kernel (core/custom_activation.hpp), compiled from its GLSL.
-    const Pipeline* custom_pipeline(Kernel kernel, std::string* err);
+    // The pipeline of a run-time custom activation kernel (core/custom_activation.hpp), compiled from its GLSL;
+    // cached by kernel id, which names one immutable definition (a replaced activation gets new ids).
+    const Pipeline* custom_pipeline(Kernel kernel, std::string* err, bool warming);
     void attach(RdBackend* backend);  // backends release their RIDs through release_on_device() at shutdown
     void detach(RdBackend* backend);
 
@@ -124,6 +125,7 @@ public:
         uint64_t shaders_from_glsl = 0;   // shaders compiled from GLSL at run time
         uint64_t pipelines_warmed = 0;    // pipelines created by warm-up
         uint64_t pipelines_on_demand = 0; // pipelines created by the first call that needed them
+        uint64_t custom_pipelines = 0;    // of those, pipelines of custom activations (GLSL at run time)
         double pipeline_ms = 0.0;         // time spent creating shaders and pipelines
         double device_ms = 0.0;           // create_local_rendering_device() (see gpu/gpu_startup.hpp for why it matters)
     };

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/custom_activation.hpp"
 #include "gpu/rd_device.hpp"
 
 namespace lk {
@@ -96,6 +97,9 @@ bool warm_up_kernels(const std::string& scope, std::vector<Kernel>* kernels) {
     for (uint32_t k = 0; k < KERNEL_COUNT; ++k) {
         if (scope == "all" || is_common(kernel_info(Kernel(k)).name)) kernels->push_back(Kernel(k));
     }
+    // The custom activations registered now: theirs are the only kernels compiled from GLSL at run time (the
+    // slowest to build), so a game that registers them before warm_up() has no first-use compile either.
+    for (Kernel k : custom_activation_kernels()) kernels->push_back(k);
     return true;
 }
 

@@ -19,7 +19,8 @@ namespace lk {
 // "common": the kernels of dense networks with the usual activations (identity, relu, leaky_relu, sigmoid,
 // tanh, softmax, gelu, silu, elu), losses (mse, mae, huber, bce, bce_with_logits, cce, nll) and optimizers (sgd,
 // adam, adamw), plus every kernel that no catalogue entry selects (gather, copy, norms, dropout, ...);
-// "all": every kernel. False for another name.
+// "all": every kernel. Either adds the forward and backward kernels of every custom activation registered at
+// the time of the call (core/custom_activation.hpp). False for another name.
 bool warm_up_kernels(const std::string& scope, std::vector<Kernel>* kernels);
 
 enum class WarmUpState { IDLE, RUNNING, DONE, FAILED };

@@ -61,7 +61,9 @@ public:
     }
 
 private:
-    const CustomActivation* act_;  // registry entries live as long as the process
+    // The definition this op was built with: registry entries are immutable and live as long as the process, so
+    // a later replace or unregister of the name never reaches an existing network (core/custom_activation.hpp).
+    const CustomActivation* act_;
     ActParams params_;
 };
 
