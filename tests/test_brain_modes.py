@@ -58,7 +58,7 @@ def test_default_is_idle_and_the_inspector_shows_a_drop_down(run: dict) -> None:
 def test_physics_trains_in_physics_frames_only(run: dict) -> None:
     p = run["physics"]
     assert p["trained_in_idle"] == 0, "no online step outside a physics frame"
-    assert p["physics_frames"] >= 5 and p["physics_frames"] < p["process_frames"], p
+    assert p["physics_frames"] >= 8 and p["physics_frames"] < p["process_frames"], p
     assert abs(p["trained_in_physics"] - p["physics_frames"]) <= 1, "one online step per physics tick"
     assert p["steps"] == p["trained_in_physics"]
     assert not p["processing"] and p["physics_processing"]
@@ -74,7 +74,7 @@ def test_physics_steps_equal_trainer_steps_on_the_buffer_samples(run: dict) -> N
 def test_manual_trains_only_on_calls(run: dict) -> None:
     m = run["manual"]
     assert m["steps"] == 0 and m["trained_in_idle"] == 0 and m["trained_in_physics"] == 0
-    assert m["process_frames"] == 20 and m["physics_frames"] >= 1
+    assert m["process_frames"] >= 20 and m["physics_frames"] >= 3
     assert not m["processing"] and not m["physics_processing"]
     assert run["manual_call"] == {"steps": 3, "loss_finite": True, "errors": []}
 

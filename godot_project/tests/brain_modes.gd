@@ -28,7 +28,9 @@ func _run() -> void:
 
 
 ## One mode: `frames` process frames with online learning on; what ran where.
-func _watch(brain: LKBrain, frames: int) -> Dictionary:
+## At least `frames` process frames and `physics_ticks` physics ticks (a fast GPU machine draws many frames per
+## 60 Hz tick: on an H200, 20 frames took less than one tick).
+func _watch(brain: LKBrain, frames: int, physics_ticks: int = 0) -> Dictionary:
 	var events := {"physics": 0, "idle": 0}
 	var on_trained := func(_steps: int, _loss: float) -> void:
 		if Engine.is_in_physics_frame():
@@ -39,8 +41,10 @@ func _watch(brain: LKBrain, frames: int) -> Dictionary:
 	var steps_before := brain.online_steps
 	var p0: int = _counts.process
 	var f0: int = _counts.physics
-	for i in frames:
+	var waited := 0
+	while waited < frames or (_counts.physics - f0 < physics_ticks and waited < 5000):
 		await process_frame
+		waited += 1
 	brain.online_trained.disconnect(on_trained)
 	return {"trained_in_physics": events.physics, "trained_in_idle": events.idle,
 			"process_frames": _counts.process - p0, "physics_frames": _counts.physics - f0,
@@ -62,7 +66,7 @@ func _callbacks(out: Dictionary) -> void:
 	brain.online_learning = true
 	root.add_child(brain)
 	# Physics: every online step in a physics frame, one per physics tick (steps_per_frame 1).
-	out["physics"] = await _watch(brain, 150)
+	out["physics"] = await _watch(brain, 150, 8)
 	# The same steps with the Array path: LKTrainer.step() on the buffer's sample for step n (brain.seed 0 makes
 	# step n's seed n); same settings, a copy of the starting network.
 	brain.online_learning = false
@@ -77,7 +81,7 @@ func _callbacks(out: Dictionary) -> void:
 	# Manual: frames train nothing; train_online(3) runs 3 steps now.
 	brain.process_callback = "manual"
 	brain.online_learning = true
-	out["manual"] = await _watch(brain, 20)
+	out["manual"] = await _watch(brain, 20, 3)
 	var before := brain.online_steps
 	var loss := brain.train_online(3)
 	out["manual_call"] = {"steps": brain.online_steps - before, "loss_finite": is_finite(loss),
