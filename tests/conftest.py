@@ -126,6 +126,27 @@ def tail(output: str) -> str:
     return output if len(output) <= OUTPUT_TAIL else "...\n" + output[-OUTPUT_TAIL:]
 
 
+_SCENE_RUNS: dict[tuple[str, ...], tuple[int, str, dict]] = {}
+
+
+def scene_check(script: str, backend: str, *options: str) -> tuple[int, str, dict]:
+    """Runs a scene-loop check (godot_project/tests/<script>, extending scene_check.gd) once per session for each
+    backend and options: `--device backend --out <a temporary JSON file>` then `options`, in a window for the GPU
+    (headless for the CPU). Skips a backend that LEARNKIT_BACKENDS turns off. Returns the exit code, the output and
+    the JSON the script wrote ({} when it wrote none)."""
+    if backend not in enabled_backends():
+        pytest.skip(f"backend {backend!r} is off (LEARNKIT_BACKENDS)")
+    key = (script, backend, *options)
+    if key not in _SCENE_RUNS:
+        with tempfile.TemporaryDirectory(prefix="learnkit-scene-") as tmp:
+            out = Path(tmp, "out.json")
+            rc, output = launch_godot(["-s", f"res://tests/{script}", "--", "--device", backend, "--out", str(out),
+                                       *options], headless=backend == "cpu")
+            data = json.loads(out.read_text(), strict=False) if out.exists() else {}
+        _SCENE_RUNS[key] = (rc, output, data)
+    return _SCENE_RUNS[key]
+
+
 class BackendResults:
     """A test module's cases, run once per backend on first use: ``results["gpu"]["case-id"]``.
 

@@ -13,33 +13,17 @@ would overrun it is not started) and, over as many calls as it takes, gives the 
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pytest
-from conftest import enabled_backends, launch_godot, tail
+from conftest import scene_check, tail
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 
-_RUNS: dict[str, tuple[int, str, dict]] = {}
-
-
 def loop_run(backend: str) -> tuple[int, str, dict]:
     """(exit code, output, measurements) of async_loop.gd on this backend, run once per session."""
-    if backend not in enabled_backends():
-        pytest.skip(f"backend {backend!r} is off (LEARNKIT_BACKENDS)")
-    if backend not in _RUNS:
-        with tempfile.TemporaryDirectory(prefix="learnkit-async-") as tmp:
-            out = Path(tmp, "out.json")
-            rc, output = launch_godot(["-s", "res://tests/async_loop.gd", "--", "--device", backend, "--out",
-                                       str(out), "--quit-while-running"], headless=backend == "cpu")
-            data = json.loads(out.read_text()) if out.exists() else {}
-        _RUNS[backend] = (rc, output, data)
-    rc, output, data = _RUNS[backend]
+    rc, output, data = scene_check("async_loop.gd", backend, "--quit-while-running")
     assert data, f"async_loop.gd wrote no results (exit {rc}):\n{tail(output)}"
-    return _RUNS[backend]
+    return rc, output, data
 
 
 @pytest.fixture(params=["cpu", "gpu"])

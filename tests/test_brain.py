@@ -20,33 +20,19 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, enabled_backends, launch_godot, tail
+from conftest import ROOT, launch_godot, scene_check, tail
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
 
-_RUNS: dict[str, dict] = {}
-
-
 @pytest.fixture(params=["cpu", "gpu"])
 def run(request: pytest.FixtureRequest) -> dict:
-    backend = request.param
-    if backend not in enabled_backends():
-        pytest.skip(f"backend {backend!r} is off (LEARNKIT_BACKENDS)")
-    if backend not in _RUNS:
-        with tempfile.TemporaryDirectory(prefix="learnkit-brain-") as tmp:
-            out = Path(tmp, "out.json")
-            rc, output = launch_godot(["-s", "res://tests/brain_loop.gd", "--", "--device", backend, "--out",
-                                       str(out)], headless=backend == "cpu")
-            data = json.loads(out.read_text()) if out.exists() else {}
-        assert rc == 0 and data, f"brain_loop.gd failed (exit {rc}):\n{tail(output)}"
-        _RUNS[backend] = data
-    return _RUNS[backend]
+    rc, output, data = scene_check("brain_loop.gd", request.param)
+    assert rc == 0 and data, f"brain_loop.gd failed (exit {rc}):\n{tail(output)}"
+    return data
 
 
 def forward(params: list, x: np.ndarray) -> np.ndarray:

@@ -7,15 +7,12 @@ metrics, early stopping) together give one fit()'s history and weights."""
 
 from __future__ import annotations
 
-import json
 import math
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import BackendResults, enabled_backends, launch_godot, tail
+from conftest import BackendResults, scene_check, tail
 from lk import BACKENDS, chain, dec, enc, enc_params, layers_case, ok, random_params
 
 pytestmark = pytest.mark.usefixtures("godot_ready")
@@ -251,23 +248,15 @@ def test_train_for_callback_false_ends_the_fit(results: BackendResults, backend:
 
 # --- fit_async_flat() in a real scene loop (godot_project/tests/fitflat_async.gd) ----------------------------------
 
-_ASYNC: dict[str, dict] = {}
+# Epochs: enough that the main loop runs before the worker ends (the CPU runs an epoch of this tiny network in
+# microseconds; on_epoch calls arriving after the end are dropped, by design).
 ASYNC_EPOCHS = {"cpu": 3000, "gpu": 40}
 
 
 def async_run(backend: str) -> dict:
-    if backend not in enabled_backends():
-        pytest.skip(f"backend {backend!r} is off (LEARNKIT_BACKENDS)")
-    if backend not in _ASYNC:
-        with tempfile.TemporaryDirectory(prefix="learnkit-fitflat-") as tmp:
-            out = Path(tmp, "out.json")
-            # Epochs: enough that the main loop runs before the worker ends (the CPU runs an epoch of this tiny
-            # network in microseconds; on_epoch calls arriving after the end are dropped, by design).
-            rc, output = launch_godot(["-s", "res://tests/fitflat_async.gd", "--", "--device", backend, "--epochs",
-                                       str(ASYNC_EPOCHS[backend]), "--out", str(out)], headless=backend == "cpu")
-            assert out.exists(), f"fitflat_async.gd wrote no results (exit {rc}):\n{tail(output)}"
-            _ASYNC[backend] = json.loads(out.read_text(), strict=False)
-    return _ASYNC[backend]
+    rc, output, data = scene_check("fitflat_async.gd", backend, "--epochs", str(ASYNC_EPOCHS[backend]))
+    assert data, f"fitflat_async.gd wrote no results (exit {rc}):\n{tail(output)}"
+    return data
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import tempfile
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import reference as ref
-from conftest import BackendResults, enabled_backends, launch_godot, tail
+from conftest import BackendResults, launch_godot, scene_check, tail
 from lk import (
     BACKENDS,
     as64,
@@ -368,21 +367,10 @@ def test_bad_options_are_clear_errors(results: BackendResults, backend: str, cid
 
 # --- fit_async() with the same options, in a real scene loop (godot_project/tests/fitopts_async.gd) ---------------
 
-_ASYNC: dict[str, dict] = {}
-
-
 def async_run(backend: str) -> dict:
-    if backend not in enabled_backends():
-        pytest.skip(f"backend {backend!r} is off (LEARNKIT_BACKENDS)")
-    if backend not in _ASYNC:
-        with tempfile.TemporaryDirectory(prefix="learnkit-fitopts-") as tmp:
-            out = Path(tmp, "out.json")
-            rc, output = launch_godot(["-s", "res://tests/fitopts_async.gd", "--", "--device", backend, "--epochs",
-                                       "4000" if backend == "cpu" else "60", "--out", str(out)],
-                                      headless=backend == "cpu")
-            assert out.exists(), f"fitopts_async.gd wrote no results (exit {rc}):\n{tail(output)}"
-            _ASYNC[backend] = json.loads(out.read_text(), strict=False)
-    return _ASYNC[backend]
+    rc, output, data = scene_check("fitopts_async.gd", backend, "--epochs", "4000" if backend == "cpu" else "60")
+    assert data, f"fitopts_async.gd wrote no results (exit {rc}):\n{tail(output)}"
+    return data
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

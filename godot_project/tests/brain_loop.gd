@@ -1,11 +1,9 @@
-extends "res://tests/scene_check.gd"
+extends "res://tests/brain_check.gd"
 ## LKBrain and LKReplayBuffer in a real scene loop (tests/test_brain.py): a scene whose LKBrain holds a saved
 ## network resource, step() next to LKTrainer.step(), fit_async() with the signals the node re-emits, freeing the
 ## node while its job runs, online learning over frames, the replay buffer's ring and sampling, and bad input.
 ## Writes one JSON object of measurements to --out and quits; the checks (against NumPy) are pytest's.
 ## --device picks the backend ("cpu" or "gpu").
-
-var _device := "cpu"
 
 
 func _run() -> void:
@@ -327,65 +325,8 @@ func _errors(out: Dictionary) -> void:
 	out["brain_bad"] = bad
 
 
-## {value, errors}: what a call returned (JSON-safe) and the errors it printed.
-func _try(call: Callable) -> Dictionary:
-	_capture.take()
-	var value: Variant = call.call()
-	var shown: Variant = value
-	if typeof(value) == TYPE_OBJECT and value == null:  # a null object from a typed return: JSON would write "<Object#null>"
-		shown = null
-	elif value is float and is_nan(value):
-		shown = "nan"
-	elif value is Object:
-		shown = "object"
-	elif value is PackedFloat32Array or value is Array or value is Dictionary:
-		shown = {"size": value.size()}
-	return {"value": shown, "errors": Array(_capture.take())}
-
-
-func _f(row: PackedFloat32Array) -> PackedFloat32Array:
-	return PackedFloat32Array([0.6 * row[0] - 0.4 * row[1] + 0.3 * row[0] * row[1]])
-
-
-func _targets(rows: Array) -> Array:
-	var out: Array = []
-	for row: PackedFloat32Array in rows:
-		out.append(_f(row))
-	return out
-
-
-func _grid(n: int) -> Array:
-	var rows: Array = []
-	for i in n:
-		for j in n:
-			rows.append(PackedFloat32Array([-1.0 + 2.0 * i / (n - 1), -1.0 + 2.0 * j / (n - 1)]))
-	return rows
-
-
-func _network(seed: int) -> LKNetwork:
-	var net := LearnKit.sequential([LearnKit.dense(2, 8, "tanh"), LearnKit.dense(8, 1)], "xavier", seed)
-	net.device = _device
-	return net
-
-
 func _mse(got: Array, want: Array) -> float:
 	var total := 0.0
 	for i in got.size():
 		total += pow((got[i] as PackedFloat32Array)[0] - (want[i] as PackedFloat32Array)[0], 2.0)
 	return total / got.size()
-
-
-func _flat_rows(rows: Array) -> Array:
-	var values: Array = []
-	for row: Variant in rows:
-		values.append_array(Array(row))
-	return values
-
-
-## Every parameter of the network, op by op, as plain numbers (weight out x in, then bias).
-func _params(net: LKNetwork) -> Array:
-	var values: Array = []
-	for op: Dictionary in net.get_parameters():
-		values.append(Array(op.weight))
-		values.append(Array(op.bias))
-	return values

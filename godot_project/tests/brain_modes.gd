@@ -1,4 +1,4 @@
-extends "res://tests/scene_check.gd"
+extends "res://tests/brain_check.gd"
 ## LKBrain's process_callback, flat calls and foreign jobs in a real scene loop (tests/test_brain_modes.py):
 ## - "idle" / "physics" / "manual": which frames online learning runs in (Engine.is_in_physics_frame() at each
 ##   online_trained, counted against SceneTree's process_frame and physics_frame), the node's processing flags,
@@ -9,7 +9,6 @@ extends "res://tests/scene_check.gd"
 ##   step()/train_online() one error each, predict() answers; learning resumes after the job.
 ## Writes one JSON object to --out; --device picks the backend ("cpu" or "gpu").
 
-var _device := "cpu"
 var _counts := {"process": 0, "physics": 0}
 
 
@@ -248,60 +247,3 @@ func _brain(net: LKNetwork) -> LKBrain:
 		var row := PackedFloat32Array([rng.randf_range(-1.0, 1.0), rng.randf_range(-1.0, 1.0)])
 		brain.remember(row, _f(row))
 	return brain
-
-
-## {value, errors}: what a call returned (JSON-safe) and the errors it printed.
-func _try(call: Callable) -> Dictionary:
-	_capture.take()
-	var value: Variant = call.call()
-	var shown: Variant = value
-	if typeof(value) == TYPE_OBJECT and value == null:
-		shown = null
-	elif value is float and is_nan(value):
-		shown = "nan"
-	elif value is Object:
-		shown = "object"
-	elif value is PackedFloat32Array or value is Array:
-		shown = {"size": value.size()}
-	return {"value": shown, "errors": Array(_capture.take())}
-
-
-func _f(row: PackedFloat32Array) -> PackedFloat32Array:
-	return PackedFloat32Array([0.6 * row[0] - 0.4 * row[1] + 0.3 * row[0] * row[1]])
-
-
-func _targets(rows: Array) -> Array:
-	var out: Array = []
-	for row: PackedFloat32Array in rows:
-		out.append(_f(row))
-	return out
-
-
-func _grid(n: int) -> Array:
-	var rows: Array = []
-	for i in n:
-		for j in n:
-			rows.append(PackedFloat32Array([-1.0 + 2.0 * i / (n - 1), -1.0 + 2.0 * j / (n - 1)]))
-	return rows
-
-
-func _network(seed: int) -> LKNetwork:
-	var net := LearnKit.sequential([LearnKit.dense(2, 8, "tanh"), LearnKit.dense(8, 1)], "xavier", seed)
-	net.device = _device
-	return net
-
-
-func _flat_rows(rows: Array) -> Array:
-	var values: Array = []
-	for row: Variant in rows:
-		values.append_array(Array(row))
-	return values
-
-
-## Every parameter of the network, op by op, as plain numbers (weight out x in, then bias).
-func _params(net: LKNetwork) -> Array:
-	var values: Array = []
-	for op: Dictionary in net.get_parameters():
-		values.append(Array(op.weight))
-		values.append(Array(op.bias))
-	return values
