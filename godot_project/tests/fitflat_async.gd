@@ -2,8 +2,8 @@ extends "res://tests/scene_check.gd"
 ## fit_async_flat() in a real scene loop: flat arrays, flat validation_data, metrics, a plateau schedule on
 ## val_loss and an on_epoch Callable; its signals and the callback must arrive on the main thread, in order, and
 ## its history must be fit_flat()'s. Writes one JSON object to --out and quits; tests/test_fit_flat_options.py
-## judges it. --device: "cpu" or "gpu"; --epochs: the fit's length (long enough that the main loop runs on_epoch
-## before the worker ends: calls that arrive after the end are dropped).
+## judges it. --device: "cpu" or "gpu"; --epochs: the fit's length (long enough that the main loop runs while the
+## worker still trains; every epoch's on_epoch call must arrive, in order, before finished).
 
 const ROWS := 60
 const VAL_ROWS := 20

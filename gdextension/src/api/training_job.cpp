@@ -77,7 +77,10 @@ void LKTrainingJob::epoch_logged(const EpochLog& log) {
 }
 
 void LKTrainingJob::run_on_epoch(int64_t epoch, const gd::Dictionary& logs) {
-    if (on_epoch.is_nil() || get_done()) return;  // after the end: the fit no longer listens
+    // Every epoch's call runs, in order, before `finished` (deferred calls keep their order), even when the worker
+    // has already ended: a short fit would otherwise call it for no epoch at all. After a cancel (a false from an
+    // earlier call, or cancel()) the later epochs' calls are skipped, as Keras stops calling back after a stop.
+    if (on_epoch.is_nil() || cancel_requested()) return;
     std::string err;
     if (!call_on_epoch(on_epoch, epoch, logs, &err)) {
         if (!err.empty()) push_error("LKTrainingJob.on_epoch", err);
