@@ -33,7 +33,7 @@ func _report() -> void:
 	var info := LearnKit.get_device_info()
 	var out := {"frames_drawn": Engine.get_frames_drawn(), "device_ms": info.gpu_device_ms,
 			"prepared": info.gpu_prepared_at_startup, "status": LearnKit.get_warm_up_status(),
-			"gpu_available": info.gpu_available}
+			"gpu_available": info.gpu_available, "gpu_name": info.gpu_name, "gpu_vendor": info.gpu_vendor}
 	_finish.call_deferred(out)
 
 
@@ -43,6 +43,15 @@ func _finish(out: Dictionary) -> void:
 		await process_frame
 		waited += 1
 	out["final_status"] = LearnKit.get_warm_up_status()
+	if out.prepared == "" and out.gpu_available:
+		# get_device_info() never creates the device: still none, and the name it gave is the device's.
+		out["device_ms_after_info"] = LearnKit.get_device_info().gpu_device_ms
+		var probe := LearnKit.sequential([LearnKit.dense(2, 2)], "xavier", 1)
+		probe.device = "gpu"
+		probe.predict([[1.0, 2.0]])
+		var after := LearnKit.get_device_info()
+		out["name_matches"] = after.gpu_name == out.gpu_name and after.gpu_vendor == out.gpu_vendor
+		out["device_ms_after_use"] = after.gpu_device_ms
 	if out.prepared == "common":
 		var net := LearnKit.sequential([LearnKit.dense(4, 8, "relu"), LearnKit.dense(8, 2, "softmax")], "kaiming", 3)
 		net.device = "gpu"
@@ -95,6 +104,9 @@ def test_off_by_default_creates_nothing(project: Path) -> None:
         out, output = _run(project, setting)
         assert out is not None, output[-3000:]
         assert out["device_ms"] == 0 and out["prepared"] == "" and out["status"] == "idle", out
+        assert out["gpu_available"] and out["gpu_name"], out
+        assert out["device_ms_after_info"] == 0, "get_device_info() created the GPU device"
+        assert out["name_matches"] and out["device_ms_after_use"] > 0, out
         assert _errors(output) == [], output[-3000:]
 
 

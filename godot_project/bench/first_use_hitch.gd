@@ -53,7 +53,7 @@ func _run(mode: String, kernels: String, watch: int) -> void:
 	var hidden := "custom_silu" if "--custom" in OS.get_cmdline_user_args() else "relu"
 	var result := {"mode": mode, "kernels": kernels, "rows": ROWS, "hidden": hidden}
 	if mode == "startup":
-		# Read before anything asks for the GPU (get_device_info() would create the device).
+		# What the startup hook prepared (get_device_info() itself never creates the device).
 		var prepared: String = LearnKit.get_device_info().gpu_prepared_at_startup
 		if prepared == "":
 			_fail("--mode startup needs the project setting learnkit/gpu/prepare_at_startup (e.g. in override.cfg)")

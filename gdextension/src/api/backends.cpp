@@ -29,8 +29,6 @@ const std::string& gpu_unavailable_reason() {
     return g_reason;
 }
 
-std::string gpu_name() { return gpu_available() ? gpu_device_name() : std::string(); }
-std::string gpu_vendor() { return gpu_available() ? lk::gpu_vendor() : std::string(); }
 
 Backend* choose_backend(const std::string& device, const Model& model, size_t batch_rows, const char* where,
                         Session& session) {

@@ -14,8 +14,6 @@ namespace lk::api {
 void init_backends();
 bool gpu_available();
 const std::string& gpu_unavailable_reason();
-std::string gpu_name();
-std::string gpu_vendor();
 
 // device: "auto" | "gpu" | "cpu". "gpu" without a GPU is an error (push_error, nullptr) rather than a silent
 // fallback: a developer who asked for the GPU must learn that it is not there. Returns the session's backend.

@@ -13,6 +13,7 @@
 #include "api/loss_settings.hpp"
 #include "core/custom_activation.hpp"
 #include "godot/log.hpp"
+#include "gpu/rd_device.hpp"
 #include "kernels/param_checks.hpp"
 
 namespace lk::api {
@@ -32,13 +33,14 @@ LearnKit::~LearnKit() {
 
 gd::Dictionary LearnKit::get_device_info() {
     gd::Dictionary d;
-    // Before gpu_available(), which creates the device when nothing has yet: 0 here means it did not exist.
-    d[gd::Variant("gpu_device_ms")] = gd::Variant(gpu_device_ms());
-    const bool gpu = gpu_available();
+    // Asks without creating the GPU device (a first GPU use: api/gpu_startup.hpp says what that costs a frame).
+    std::string name, vendor, reason;
+    const bool gpu = gpu_probe(&name, &vendor, &reason);
     d[gd::Variant("gpu_available")] = gd::Variant(gpu);
-    d[gd::Variant("gpu_name")] = gd::Variant(gpu_name());
-    d[gd::Variant("gpu_vendor")] = gd::Variant(gpu_vendor());
-    d[gd::Variant("gpu_unavailable_reason")] = gd::Variant(gpu ? std::string() : gpu_unavailable_reason());
+    d[gd::Variant("gpu_name")] = gd::Variant(name);
+    d[gd::Variant("gpu_vendor")] = gd::Variant(vendor);
+    d[gd::Variant("gpu_unavailable_reason")] = gd::Variant(gpu ? std::string() : reason);
+    d[gd::Variant("gpu_device_ms")] = gd::Variant(gpu_device_ms());
     d[gd::Variant("cpu_name")] = gd::Variant(gd::OS::singleton().get_processor_name());
     d[gd::Variant("last_backend")] = gd::Variant(last_backend());
     d[gd::Variant("last_device")] = gd::Variant(last_device());

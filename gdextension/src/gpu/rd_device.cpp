@@ -16,6 +16,9 @@ namespace lk {
 
 namespace {
 constexpr int64_t kCompressionDeflate = 1;  // FileAccess.COMPRESSION_DEFLATE (gpu/spirv_table.hpp)
+// godot#68884: no RenderingDevice under --headless or the Compatibility (OpenGL) renderer.
+constexpr const char* kNoRenderingDevice = "no RenderingDevice (Godot runs headless or with the Compatibility "
+                                           "renderer; Vulkan/D3D12/Metal is needed for the GPU backend)";
 }  // namespace
 
 std::shared_ptr<RdDevice> RdDevice::create(Mode mode, std::string* err) {
@@ -74,9 +77,7 @@ void RdDevice::thread_main() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!rd_) {
-            // godot#68884: no RenderingDevice under --headless or the Compatibility (OpenGL) renderer.
-            start_error_ = "no RenderingDevice (Godot runs headless or with the Compatibility renderer; "
-                           "Vulkan/D3D12/Metal is needed for the GPU backend)";
+            start_error_ = kNoRenderingDevice;
             stopped_ = true;
         } else {
             name_ = rd_.get_device_name().utf8();
@@ -345,6 +346,30 @@ std::string gpu_device_name() {
 std::string gpu_vendor() {
     std::lock_guard<std::mutex> lock(g_mutex);
     return device_locked() ? g_device->vendor() : std::string();
+}
+
+bool gpu_probe(std::string* name, std::string* vendor, std::string* reason) {
+    {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        if (g_tried) {  // a device was asked for: it is what exists (or why it does not)
+            if (!g_device) {
+                *reason = g_reason;
+                return false;
+            }
+            *name = g_device->name();
+            *vendor = g_device->vendor();
+            return true;
+        }
+    }
+    gd::RenderingServer rs = gd::RenderingServer::singleton();
+    gd::RenderingDevice main = rs ? rs.get_rendering_device() : gd::RenderingDevice();
+    if (!main) {
+        *reason = kNoRenderingDevice;
+        return false;
+    }
+    *name = main.get_device_name().utf8();
+    *vendor = main.get_device_vendor_name().utf8();
+    return true;
 }
 
 void shutdown_gpu() {

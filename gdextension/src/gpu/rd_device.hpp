@@ -178,6 +178,11 @@ bool gpu_stats(RdDevice::Stats* stats);
 bool gpu_available(std::string* reason);
 std::string gpu_device_name();  // "" without a GPU
 std::string gpu_vendor();
+// What get_device_info() reports, without creating the device when none exists yet (creating one stalls the
+// process's other GPU work for ~200 ms on NVIDIA: api/gpu_startup.hpp). Before the first device, Godot's main
+// RenderingDevice answers: a local device is made from the same context and physical device. Returns whether a
+// GPU device exists or can be made; name and vendor when it can, reason when it cannot.
+bool gpu_probe(std::string* name, std::string* vendor, std::string* reason);
 // Frees the device and everything on it (extension deinit). Backends still alive afterwards fail their
 // operations with an error instead of touching the freed device; a later make_gpu_backend() starts anew.
 void shutdown_gpu();
